@@ -1,0 +1,30 @@
+# The two commands a new user needs: `make lab` (install, then open the notebooks)
+# and `make test` (install, then run every test). Both create .venv on first use.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: install lab test export clean-nbs
+
+$(VENV)/.installed: setup.py settings.ini
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+lab: install
+	$(BIN)/jupyter lab nbs
+
+# Notebook tests (cells flagged `gpu` or `notest` are skipped; add `--flags gpu` on a GPU machine),
+# then pytest: the package as installed, and a check that nbs/ and chapter7/ agree.
+test: install
+	$(BIN)/nbdev_test --n_workers 2 --timing
+	$(BIN)/python -m pytest -q tests
+
+# What to run before each commit: regenerate the package and strip notebook metadata/outputs noise.
+export: install
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	$(BIN)/nbdev_readme
