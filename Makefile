@@ -19,8 +19,9 @@ lab: install
 
 # Notebook tests (cells flagged `gpu` or `notest` are skipped; add `--flags gpu` on a GPU machine),
 # then pytest: the package as installed, and a check that nbs/ and chapter7/ agree.
+# One torch thread per notebook: nbdev_test runs notebooks side by side, one per core.
 test: install
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 	$(BIN)/python -m pytest -q tests
 
 # What to run before each commit: regenerate the package and strip notebook metadata/outputs noise.

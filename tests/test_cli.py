@@ -7,7 +7,7 @@ def test_bench_command(tmp_path):
     out = tmp_path/'bench.json'
     args = ['--path', str(data), '--epochs', '1', '--seeds', '1', '--arch', 'xresnet18', '--size', '32', '--bs', '4',
             '--tuned_bs', '8', '--configs', 'stock,fast', '--cache_dir', str(tmp_path/'cache'), '--out', str(out)]
-    res = subprocess.run([sys.executable, '-m', 'chapter7.bench', *args], capture_output=True, text=True, timeout=600)
+    res = subprocess.run([sys.executable, '-m', 'chapter7.bench', *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert res.stdout.count('mean of 1 seeds') == 1, res.stdout   # ran once, printed its table once
     report = json.loads(out.read_text())
@@ -16,6 +16,24 @@ def test_bench_command(tmp_path):
 
 def test_bench_rejects_bad_arch(tmp_path):
     res = subprocess.run([sys.executable, '-m', 'chapter7.bench', '--path', str(tmp_path), '--arch', 'nope'],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert res.returncode != 0
     assert "Unknown arch 'nope'" in res.stderr
+
+def test_train_command(tmp_path):
+    data = make_synthetic_imagenette(tmp_path/'imagenette2-160', n_train=6, n_valid=2, n_classes=2, size=48)
+    out = tmp_path/'train.json'
+    args = ['--path', str(data), '--epochs', '1', '--runs', '2', '--arch', 'xresnet18', '--size', '32', '--bs', '4',
+            '--mixup', '0.4', '--smoothing', '0.1', '--tta', '--out', str(out)]
+    res = subprocess.run([sys.executable, '-m', 'chapter7.train', *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(out.read_text())
+    assert [r['seed'] for r in report['runs']] == [0, 1]
+    assert report['settings']['mixup'] == 0.4 and report['settings']['tta'] is True
+    assert 0 <= report['summary']['tta_accuracy']['mean'] <= 1
+
+def test_train_rejects_bad_input(tmp_path):
+    for args, msg in ((['--arch', 'nope'], "Unknown arch 'nope'"), (['--noise', '7', '--path', str(tmp_path)], 'noise must be one of'),
+                      (['--epochs', '0', '--path', str(tmp_path)], 'epochs must be at least 1')):
+        res = subprocess.run([sys.executable, '-m', 'chapter7.train', *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert res.returncode == 2 and msg in res.stderr.splitlines()[-1], res.stderr
