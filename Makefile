@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install lab test export clean-nbs
+.PHONY: install lab test test-latest export
 
 $(VENV)/.installed: setup.py settings.ini
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,12 @@ export: install
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
 	$(BIN)/nbdev_readme
+
+# The package alone (no nbdev) with the newest fastai and fastcore, as students get them in Colab.
+# Runs the package's pytest suite against the installed copy (not this folder) in its own environment.
+test-latest:
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install -q --upgrade pip
+	.venv-latest/bin/python -m pip install -q --upgrade fastai fastcore pytest .
+	.venv-latest/bin/python -c "import fastai, fastcore; print('fastai', fastai.__version__, 'fastcore', fastcore.__version__)"
+	cd tests && OMP_NUM_THREADS=1 ../.venv-latest/bin/pytest -q -p no:cacheprovider test_package.py test_cli.py
