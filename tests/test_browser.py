@@ -104,21 +104,18 @@ def shot(page, name:str):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS/f'{name}.png'), full_page=True)
 
-def test_mixup_lambda_slider(lab, page):
-    url, root = lab
-    nb = widget_notebook('04_mixup.ipynb', 'w = mixup_widget(', root)
-    run_all_and_wait(page, url, nb, 'mixed target: gas pump 0.70 · church 0.30')
-    shot(page, 'mixup_lambda_0.30')
-    set_slider(page, 0.8)
-    page.locator('.jp-OutputArea-output', has_text='mixed target: church 0.80 · gas pump 0.20').first.wait_for(timeout=60_000)
-    assert page.locator('.jp-OutputArea-output', has_text='gas pump 0.70 · church 0.30').count() == 0   # the old output is replaced
-    shot(page, 'mixup_lambda_0.80')
+WIDGETS = [  # notebook, the cell that shows the widget, printed target before, new slider value, printed target after
+    ('04_mixup.ipynb', 'w = mixup_widget(', 'mixed target: gas pump 0.70 · church 0.30', 0.8, 'mixed target: church 0.80 · gas pump 0.20'),
+    ('05_label_smoothing.ipynb', 'w = smoothing_widget(', 'target: chain saw 0.910 · every other class 0.010', 0.5,
+     'target: chain saw 0.550 · every other class 0.050')]
 
-def test_label_smoothing_eps_slider(lab, page):
+@pytest.mark.parametrize('nb,cell,before,value,after', WIDGETS, ids=['mixup-lambda', 'smoothing-eps'])
+def test_slider_changes_printed_target(lab, page, nb, cell, before, value, after):
     url, root = lab
-    nb = widget_notebook('05_label_smoothing.ipynb', 'w = smoothing_widget(', root)
-    run_all_and_wait(page, url, nb, 'target: chain saw 0.910 · every other class 0.010')
-    shot(page, 'smoothing_eps_0.10')
-    set_slider(page, 0.5)
-    page.locator('.jp-OutputArea-output', has_text='target: chain saw 0.550 · every other class 0.050').first.wait_for(timeout=60_000)
-    shot(page, 'smoothing_eps_0.50')
+    nb = widget_notebook(nb, cell, root)
+    run_all_and_wait(page, url, nb, before)
+    shot(page, f'{nb.stem}-before')
+    set_slider(page, value)
+    page.locator('.jp-OutputArea-output', has_text=after).first.wait_for(timeout=60_000)
+    assert page.locator('.jp-OutputArea-output', has_text=before).count() == 0   # the old output is replaced
+    shot(page, f'{nb.stem}-after')
