@@ -10,7 +10,7 @@ from fastai.vision.all import *
 from .data import *
 
 # %% auto #0
-__all__ = ['renormalized', 'seeded_learner', 'train_with_and_without_normalize']
+__all__ = ['renormalized', 'reseed', 'seeded_learner', 'train_with_and_without_normalize']
 
 # %% ../nbs/01_normalization.ipynb #76085743
 def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
@@ -22,6 +22,12 @@ def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
     return dl.new(after_batch=tfms)
 
 # %% ../nbs/01_normalization.ipynb #096776f5
+def reseed(dls:DataLoaders, seed:int):
+    "`set_seed(seed)`, and restart the shuffling RNG that each of `dls`'s loaders keeps for itself"
+    set_seed(seed, reproducible=True)
+    for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
+
+# %% ../nbs/01_normalization.ipynb #ae190b2a
 def seeded_learner(dls:DataLoaders, # Data to train on
                    arch:Callable=xresnet50, # Model constructor, called as `arch(n_out=dls.c)`
                    seed:int=42, # Seeds the weights, the shuffling order and the augmentation
@@ -31,15 +37,14 @@ def seeded_learner(dls:DataLoaders, # Data to train on
                   ) -> Learner:
     "A `Learner` with `metrics=accuracy` whose weights and batches depend only on `seed`"
     if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
-    set_seed(seed, reproducible=True)
-    for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)   # DataLoaders keep their own shuffling RNG
+    reseed(dls, seed)
     learn = Learner(dls, arch(n_out=dls.c), metrics=accuracy, **kwargs)
     if precision == 'fp16': learn.to_fp16()
     if precision == 'bf16': learn.to_bf16()
     if channels_last: learn.to_channelslast()
     return learn
 
-# %% ../nbs/01_normalization.ipynb #3958c0d3
+# %% ../nbs/01_normalization.ipynb #7d146454
 def train_with_and_without_normalize(
     dls_fn:Callable, # Makes the DataLoaders; called as `dls_fn(normalize=True)` and `dls_fn(normalize=False)`
     epochs:int=5, # Epochs of `fit_one_cycle` for each run

@@ -8,6 +8,7 @@ import time
 import numpy as np, pandas as pd, matplotlib.pyplot as plt
 from fastai.vision.all import *
 from .data import *
+from .normalization import reseed
 
 # %% auto #0
 __all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'load_body',
@@ -41,12 +42,12 @@ def transfer_model(body:nn.Module, # A body from `make_body`
 def transfer_learner(dls:DataLoaders, # DataLoaders of the new task
                      arch:Callable=xresnet18, # Model constructor whose body is used
                      weights:str|Path|None=None, # Body weights from `save_body`; default: random (training from scratch)
-                     seed:int|None=None, # `set_seed` first, so the head's initial weights and the shuffling repeat
+                     seed:int|None=None, # `reseed` first, so the head's initial weights, the shuffling and the augmentation repeat
                      metrics=accuracy, # Passed to `Learner`
                      **kwargs # Passed to `Learner`, e.g. `path`, `cbs`
                     ) -> Learner:
     "A `Learner` with the body of `arch` and a new head, split into body and head; frozen when `weights` are given"
-    if seed is not None: set_seed(seed, reproducible=True)
+    if seed is not None: reseed(dls, seed)
     learn = Learner(dls, transfer_model(make_body(arch, weights), dls.c), splitter=default_split, metrics=metrics, **kwargs)
     if weights is not None: learn.freeze()
     return learn
@@ -182,12 +183,12 @@ def top_losses_table(interp:ClassificationInterpretation, # From `Classification
                      k:int=5, # Number of items
                     ) -> pd.DataFrame: # file, actual, predicted, probability of the prediction, loss
     "The `k` validation items with the largest loss, with human class names"
-    probs, targs = interp.learn.get_preds(dl=interp.dl)
     losses, idx, items = interp.top_losses(k, items=True)
+    _, probs, targs, _, _ = interp[idx]   # predictions for these k items only
     vocab = list(interp.vocab)
-    return pd.DataFrame(dict(file=[Path(o).name for o in items], actual=[vocab[targs[i]] for i in idx],
-                             predicted=[vocab[probs[i].argmax()] for i in idx],
-                             probability=[float(probs[i].max()) for i in idx], loss=to_np(losses)))
+    return pd.DataFrame(dict(file=[Path(o).name for o in items], actual=[vocab[t] for t in targs],
+                             predicted=[vocab[p.argmax()] for p in probs],
+                             probability=[float(p.max()) for p in probs], loss=to_np(losses)))
 
 # %% ../nbs/07_transfer_learning.ipynb #bdf50a31
 def _n_classes(state:dict) -> int:
