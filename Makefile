@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install lab test test-latest export
+.PHONY: install lab test test-gpu test-latest export
 
 $(VENV)/.installed: setup.py settings.ini
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,16 @@ test: install
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 	$(BIN)/python -m pytest -q tests
 
+# On a machine with a GPU: the notebooks again, their `gpu` cells included (the chapter's experiments at
+# full size), one notebook at a time so they don't share the GPU.
+test-gpu: install
+	$(BIN)/nbdev_test --flags gpu --n_workers 1 --timing
+
 # What to run before each commit: regenerate the package and strip notebook metadata/outputs noise.
 export: install
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
-	$(BIN)/nbdev_readme
+	$(BIN)/python scripts/readme.py
 
 # The package alone (no nbdev) with the newest fastai and fastcore, as students get them in Colab.
 # Runs the package's pytest suite against the installed copy (not this folder) in its own environment.

@@ -55,7 +55,8 @@ def benchmark(path:Path,               # Imagenette-style folder
         s = settings[name]
         for seed in seeds:
             dls = get_dls(s['bs'], size, path=path, fast=s['fast'], seed=seed, cache_dir=cache_dir, **dls_kwargs)
-            r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'], channels_last=s['channels_last'])
+            r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'],
+                              channels_last=s['channels_last'], deterministic=False)
             rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'], **r))
     runs = pd.DataFrame(rows)
     res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'),

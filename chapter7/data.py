@@ -210,7 +210,7 @@ def get_dls(bs:int=64,                # Batch size
            ) -> DataLoaders:
     "The chapter's presizing DataLoaders for Imagenette at batch size `bs` and image size `size`"
     if bs < 1 or size < 1: raise ValueError(f"bs and size must be positive, got bs={bs}, size={size}")
-    if seed is not None: set_seed(seed, reproducible=True)
+    if seed is not None: set_seed(seed)   # cuDNN's settings are the learner's business (`seeded_learner`)
     path = imagenette_path() if path is None else Path(path)
     files = _subset(imagenette_files(path), classes, per_class, ifnone(seed, 0))
     if verify and (bad := verify_images(files)): raise ValueError(f"{len(bad)} unreadable images: {list(bad)[:5]}")

@@ -22,9 +22,13 @@ def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
     return dl.new(after_batch=tfms)
 
 # %% ../nbs/01_normalization.ipynb #096776f5
-def reseed(dls:DataLoaders, seed:int):
+def reseed(dls:DataLoaders, # Its loaders' shuffling RNGs restart from `seed`
+           seed:int, # Seeds Python, NumPy, PyTorch and the loaders
+           deterministic:bool=True, # Deterministic cuDNN kernels; `False` lets cuDNN try kernels and keep the fastest
+          ):
     "`set_seed(seed)`, and restart the shuffling RNG that each of `dls`'s loaders keeps for itself"
-    set_seed(seed, reproducible=True)
+    set_seed(seed, reproducible=deterministic)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, not deterministic
     for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
 
 # %% ../nbs/01_normalization.ipynb #ae190b2a
@@ -33,11 +37,12 @@ def seeded_learner(dls:DataLoaders, # Data to train on
                    seed:int=42, # Seeds the weights, the shuffling order and the augmentation
                    precision:str='fp32', # 'fp32', or mixed precision 'fp16' or 'bf16' (`to_fp16`, `to_bf16`)
                    channels_last:bool=False, # Use channels-last memory format (`to_channelslast`)
+                   deterministic:bool=True, # Deterministic GPU kernels: same seed, same numbers; `False` is faster
                    **kwargs # Passed to `Learner`
                   ) -> Learner:
     "A `Learner` with `metrics=accuracy` whose weights and batches depend only on `seed`"
     if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
-    reseed(dls, seed)
+    reseed(dls, seed, deterministic)
     learn = Learner(dls, arch(n_out=dls.c), metrics=accuracy, **kwargs)
     if precision == 'fp16': learn.to_fp16()
     if precision == 'bf16': learn.to_bf16()

@@ -14,52 +14,84 @@ from .label_smoothing import check_eps
 from .bench import get_arch, run_cli
 
 # %% auto #0
-__all__ = ['parse_schedule', 'train_once', 'summarize', 'train_runs', 'main', 'cli']
+__all__ = ['OPTIMIZERS', 'ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'train_once', 'summarize', 'train_runs', 'main',
+           'cli']
 
 # %% ../nbs/10_train.ipynb #afab01dd
 def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. '64:4:128,128:5'
                    bs:int=64, # Batch size of phases that don't give one
-                   lr:float|None=None, # Learning rate of every phase; default `Phase`'s
+                   lr:float|None=None, # Learning rate of the first phase, and a third of it after; default `Phase`'s
                   ) -> list: # `Phase`s
     "A progressive-resizing schedule from its command-line spelling"
     phases = []
-    for part in text.split(','):
+    for i, part in enumerate(text.split(',')):
         try: nums = [int(v) for v in part.split(':')]
         except ValueError: nums = []
         if len(nums) not in (2, 3): raise ValueError(f"Schedule phases are size:epochs or size:epochs:bs, got {part!r}")
-        phases.append(Phase(bs=nums[2] if len(nums) == 3 else bs, size=nums[0], epochs=nums[1], lr=lr))
+        phase_lr = lr if lr is None or i == 0 else lr / 3
+        phases.append(Phase(bs=nums[2] if len(nums) == 3 else bs, size=nums[0], epochs=nums[1], lr=phase_lr))
     return phases
+
+# %% ../nbs/10_train.ipynb #462ac27b
+OPTIMIZERS = dict(adam=Adam, ranger=ranger)
+ACTIVATIONS = dict(relu=nn.ReLU, mish=Mish)
+POOLS = dict(avg=AvgPool, max=MaxPool)
+
+def _choose(kind:str, name:str, choices:dict):
+    if name not in choices: raise ValueError(f"Unknown {kind} {name!r}; choose from {', '.join(choices)}")
+    return choices[name]
+
+# %% ../nbs/10_train.ipynb #41344f2f
+def build_model(arch:str='xresnet50', # One of `ARCHS`
+                act:str='relu',       # Activation: one of `ACTIVATIONS`
+                sa:bool=False,        # Self-attention in the residual blocks
+                pool:str='avg',       # Pooling on the shortcut path of strided blocks: one of `POOLS`
+               ) -> Callable: # A model constructor taking `n_out`
+    "The constructor of `arch` with the activation, self-attention and pooling asked for"
+    return partial(get_arch(arch), act_cls=_choose('activation', act, ACTIVATIONS), sa=sa, pool=_choose('pool', pool, POOLS))
 
 # %% ../nbs/10_train.ipynb #19c0a40e
 def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette_path(160)`
                size:int=128,         # Image size (the last phase's, with a schedule)
-               epochs:int=5,         # Epochs of `fit_one_cycle`, without a schedule
+               epochs:int=5,         # Epochs, without a schedule
                bs:int=64,            # Batch size
                lr:float=3e-3,        # Maximum learning rate
                arch:str='xresnet50', # Model: one of `ARCHS`
+               act:str='relu',       # Activation: one of `ACTIVATIONS`
+               sa:bool=False,        # Self-attention in the residual blocks
+               pool:str='avg',       # Shortcut pooling: one of `POOLS`
+               opt:str='adam',       # Optimizer: one of `OPTIMIZERS`
+               sched:str='one_cycle', # 'one_cycle' (`fit_one_cycle`) or 'flat_cos' (`fit_flat_cos`)
+               wd:float|None=None,   # Weight decay; default the optimizer's
                mixup:float=0.,       # `MixUp(alpha)` when above 0
                smoothing:float=0.,   # `LabelSmoothingCrossEntropy(eps)` when above 0
                schedule:str|None=None, # Progressive resizing, e.g. '64:4:128,128:5'; replaces size and epochs
                tta:bool=False,       # Also report accuracy with `learn.tta()`
                noise:int|None=None,  # Train on `noisy_labels_{noise}` (1, 5, 25 or 50)
                normalize:bool=True,  # Normalize with ImageNet statistics
+               min_scale:float=0.75, # Smallest crop of the random resized crop, as a fraction of the image
                precision:str='fp32', # 'fp32', 'fp16' or 'bf16'
                channels_last:bool=False, # Channels-last memory format
                fast:bool=False,      # The cached, on-device data path of `get_dls`
+               deterministic:bool=True, # Deterministic GPU kernels; turn off for speed
                per_class:int|None=None, # At most this many images per class and split
                seed:int=0,           # Seeds weights, batches and augmentation
               ) -> dict: # seed, accuracy, tta_accuracy (if `tta`), seconds
     "Train once with the chapter's techniques switched as given, and score on the validation set"
-    model = get_arch(arch)
+    model = build_model(arch, act, sa, pool)
+    opt_func = _choose('optimizer', opt, OPTIMIZERS)
+    if sched not in ('one_cycle', 'flat_cos'): raise ValueError(f"sched must be 'one_cycle' or 'flat_cos', not {sched!r}")
+    if schedule and sched != 'one_cycle': raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: use sched='one_cycle'")
     if mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {mixup}")
     check_eps(smoothing)
     phases = parse_schedule(schedule, bs, lr) if schedule else [Phase(bs, size, epochs, lr, fine_tune=False)]
-    dls_fn = partial(get_dls, path=path, noise=noise, normalize=normalize, fast=fast, per_class=per_class, seed=seed)
-    learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size), model, seed, precision, channels_last,
-                           cbs=MixUp(mixup) if mixup else None,
+    dls_fn = partial(get_dls, path=path, noise=noise, normalize=normalize, min_scale=min_scale, fast=fast, per_class=per_class, seed=seed)
+    learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size), model, seed, precision, channels_last, deterministic,
+                           opt_func=opt_func, wd=wd, cbs=MixUp(mixup) if mixup else None,
                            loss_func=LabelSmoothingCrossEntropyFlat(eps=smoothing) if smoothing else None)
     start = time.perf_counter()
-    train_progressive(learn, phases, dls_fn)
+    if sched == 'one_cycle': train_progressive(learn, phases, dls_fn)
+    else: learn.fit_flat_cos(epochs, lr)
     res = dict(seed=seed, accuracy=float(learn.validate()[1]), seconds=time.perf_counter() - start)
     if tta:
         preds, targs = learn.tta()
@@ -79,15 +111,16 @@ def train_runs(runs:int=1, seed:int=0, **kwargs) -> pd.DataFrame:
 
 # %% ../nbs/10_train.ipynb #f3d47014
 def main(path:str=None, size:int=128, epochs:int=5, bs:int=64, lr:float=3e-3, arch:str='xresnet50',
+         act:str='relu', sa:bool=False, pool:str='avg', opt:str='adam', sched:str='one_cycle', wd:float=None,
          mixup:float=0., smoothing:float=0., schedule:str=None, tta:bool=False, noise:int=None,
-         normalize:bool=True, precision:str='fp32', channels_last:bool=False, fast:bool=False,
-         per_class:int=None, seed:int=0,
+         normalize:bool=True, min_scale:float=0.75, precision:str='fp32', channels_last:bool=False, fast:bool=False,
+         deterministic:bool=True, per_class:int=None, seed:int=0,
          runs:int=1,           # Runs, with seeds `seed`, `seed+1`, ...
          out:str='train.json', # Where to write settings, runs and summary
         ) -> dict:
     "Train Imagenette from scratch with the chapter's techniques, `runs` times, and report mean ± std"
     settings = {k: v for k, v in locals().items() if k != 'out'}
-    get_arch(arch); check_eps(smoothing); check_noise(noise)   # fail on a typo before any work
+    build_model(arch, act, sa, pool); _choose('optimizer', opt, OPTIMIZERS); check_eps(smoothing); check_noise(noise)   # fail on a typo before any work
     table = train_runs(**settings)
     summary = summarize(table)
     print(summary.round(4).to_string())

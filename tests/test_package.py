@@ -1,8 +1,9 @@
 "The installed package, used the way a student's own project uses it (no notebooks involved)"
-import os
+import os, importlib, pkgutil
 from pathlib import Path
 import pytest, torch
 from fastai.vision.all import imagenet_stats
+import chapter7
 from chapter7.data import *
 
 @pytest.fixture(scope='module')
@@ -43,3 +44,10 @@ def test_real_imagenette_is_complete():
     files = imagenette_files(path)
     assert len(files) == 13394
     assert len({f.parent.name for f in files}) == 10
+
+@pytest.mark.parametrize('name', [m.name for m in pkgutil.iter_modules(chapter7.__path__) if not m.name.startswith('_')])
+def test_every_module_imports_and_exports(name):
+    "Each module imports with the fastai at hand, and every name in its `__all__` exists"
+    mod = importlib.import_module(f'chapter7.{name}')
+    assert mod.__all__, name
+    assert [n for n in mod.__all__ if not hasattr(mod, n)] == []
