@@ -26,10 +26,10 @@ def get_arch(name:str):
 
 # %% ../nbs/09_bench.ipynb #56be0bf5
 def time_cache_build(path:Path, presize:int=160) -> float:
-    "Seconds to decode and presize every image of `path` into an empty cache"
+    "Seconds to build everything the fast path caches for `path` (see `presized_arrays`) in an empty folder"
     with tempfile.TemporaryDirectory() as d:
         start = time.perf_counter()
-        presized_images(imagenette_files(path), presize, cache_dir=d)
+        presized_arrays(imagenette_files(path), presize, cache_dir=d)
         return time.perf_counter() - start
 
 # %% ../nbs/09_bench.ipynb #24b3e59e

@@ -13,8 +13,9 @@ from fastai.vision.all import *
 # %% auto #0
 __all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'ImageOpenBlock', 'imagenette_path',
            'try_imagenette', 'class_name', 'make_synthetic_imagenette', 'imagenette_files', 'open_image', 'check_noise',
-           'ImagenetteLabeller', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presized_images',
-           'CachedImage', 'LabelAt', 'CachedImageDL', 'cached_dataloaders']
+           'ImagenetteLabeller', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
+           'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'CachedImageDL',
+           'presized_arrays', 'cached_dataloaders']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -257,13 +258,43 @@ def presize_image(fn:str|Path, # Image file
     l, t = int(0.5*(w - s)), int(0.5*(h - s))
     return np.asarray(im.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR))
 
+# %% ../nbs/00_data.ipynb #defaab54
+def presize_strip(fn:str|Path, # Image file
+                  size:int,     # Short side of the result
+                  long:int,     # Most pixels kept along the long side, around its centre
+                 ) -> tuple: # (uint8 array (size, long, 3), zero-padded; pixels used along the long side; portrait?)
+    "`fn` resized to `size` pixels on its short side, as a landscape strip for random square crops"
+    im = open_image(fn)
+    w, h = im.size
+    portrait = h > w
+    n = max(size, round(max(w, h) * size / min(w, h)))
+    a = np.asarray(im.resize((size, n) if portrait else (n, size), Image.BILINEAR))
+    if portrait: a = a.transpose(1, 0, 2)
+    start = max(0, (n - long) // 2)
+    a = a[:, start:start + long]
+    strip = np.zeros((size, long, 3), np.uint8)
+    strip[:, :a.shape[1]] = a
+    return strip, a.shape[1], portrait
+
 # %% ../nbs/00_data.ipynb #820d5245
-def _cache_key(files:L, size:int) -> str:
-    h = hashlib.sha1(str(size).encode())
+def _cache_key(files:L, tag:str) -> str:
+    h = hashlib.sha1(str(tag).encode())
     for f in files:
         st = f.stat()
         h.update(f'{f}|{st.st_size}|{st.st_mtime_ns}'.encode())
     return h.hexdigest()[:20]
+
+def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
+    "Where the cache of `files` made as `tag` lives"
+    cache_dir = Path(cache_dir or os.environ.get('CHAPTER7_CACHE', Path.home()/'.cache'/'chapter7')).expanduser()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return cache_dir/f'{tag}-{len(files)}-{_cache_key(files, tag)}{suffix}'
+
+def _save_atomically(fn:Path, save:Callable):
+    "`save(path)` to a temporary name, then rename: an interrupted build never leaves a half-written cache"
+    tmp = fn.with_name(fn.stem + '.partial' + fn.suffix)
+    save(tmp)
+    tmp.replace(fn)
 
 # %% ../nbs/00_data.ipynb #8b0b9d46
 def presized_images(files:L,                    # Image files
@@ -272,16 +303,28 @@ def presized_images(files:L,                    # Image files
                     n_workers:int|None=None,    # Threads for the first build; default `defaults.cpus`
                    ) -> np.ndarray: # uint8 array (len(files), size, size, 3)
     "All `files` through `presize_image`, as one array, built once and then read from a cache on disk"
-    cache_dir = Path(cache_dir or os.environ.get('CHAPTER7_CACHE', Path.home()/'.cache'/'chapter7')).expanduser()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fn = cache_dir/f'presized-{size}-{len(files)}-{_cache_key(files, size)}.npy'
+    fn = _cache_file(files, f'presized-{size}', cache_dir, '.npy')
     if fn.exists(): return np.load(fn)
     ims = parallel(presize_image, files, size=size, n_workers=ifnone(n_workers, defaults.cpus), threadpool=True, progress=True)
     arr = np.stack(list(ims))
-    tmp = fn.with_name(fn.stem + '.partial.npy')
-    np.save(tmp, arr)
-    tmp.replace(fn)
+    _save_atomically(fn, lambda p: np.save(p, arr))
     return arr
+
+# %% ../nbs/00_data.ipynb #467e8aa0
+def presized_strips(files:L,                    # Image files
+                    size:int,                   # Short side of the strips
+                    long:int,                   # Their long side
+                    cache_dir:str|Path|None=None, # As for `presized_images`
+                    n_workers:int|None=None,    # As for `presized_images`
+                   ) -> tuple: # pixels uint8 (N, size, long, 3), lengths (N,), portrait (N,)
+    "All `files` through `presize_strip`, stacked, built once and then read from a cache on disk"
+    fn = _cache_file(files, f'strips-{size}x{long}', cache_dir, '.npz')
+    if not fn.exists():
+        res = list(parallel(presize_strip, files, size=size, long=long, n_workers=ifnone(n_workers, defaults.cpus),
+                            threadpool=True, progress=True))
+        _save_atomically(fn, lambda p: np.savez(p, pixels=np.stack([r[0] for r in res]), lengths=np.array([r[1] for r in res]),
+                                                portrait=np.array([r[2] for r in res])))
+    with np.load(fn) as z: return z['pixels'], z['lengths'], z['portrait']
 
 # %% ../nbs/00_data.ipynb #1370a468
 class CachedImage:
@@ -295,24 +338,56 @@ class LabelAt:
     def __init__(self, labels:list): self.labels = labels
     def __call__(self, i:int) -> str: return self.labels[i]
 
+# %% ../nbs/00_data.ipynb #64193742
+class RandomSquares:
+    "Squares cut at random positions along the long side of presized strips, as `Resize` crops training items"
+    def __init__(self, pixels:Tensor, lengths:Tensor, portrait:Tensor): store_attr()
+    def to(self, device): return RandomSquares(self.pixels.to(device), self.lengths.to(device), self.portrait.to(device))
+
+    def __call__(self, idx:Tensor, # Rows to crop
+                 rng:random.Random, # Draws one position per row
+                ) -> Tensor: # uint8 (len(idx), size, size, C)
+        size, dev = self.pixels.shape[1], self.pixels.device
+        idx = idx.to(dev)
+        pct = torch.tensor([rng.random() for _ in range(len(idx))], device=dev)
+        cols = (pct * (self.lengths[idx] - size)).long()[:, None] + torch.arange(size, device=dev)
+        x = self.pixels[idx].gather(2, cols[:, None, :, None].expand(-1, size, -1, self.pixels.shape[-1]))
+        return torch.where(self.portrait[idx][:, None, None, None], x.transpose(1, 2), x)
+
 # %% ../nbs/00_data.ipynb #4284efbc
 class CachedImageDL(TfmdDL):
     "A `TfmdDL` that gathers each batch by index from presized uint8 `images`, on the device they live on"
-    def __init__(self, dataset=None, images:Tensor|None=None, targets:Tensor|None=None, **kwargs):
-        self.images, self.targets = images, targets
+    def __init__(self, dataset=None, images:Tensor|None=None, targets:Tensor|None=None,
+                 squares:RandomSquares|None=None, # Cut batches from these instead of `images` (the training set)
+                 **kwargs):
+        self.images, self.targets, self.squares = images, targets, squares
         kwargs['num_workers'] = 0   # the images are already in memory (often GPU memory): no worker processes
         super().__init__(dataset, **kwargs)
 
     def new(self, dataset=None, cls=None, **kwargs):
-        return super().new(dataset, cls, **merge(dict(images=self.images, targets=self.targets), kwargs))
+        return super().new(dataset, cls, **merge(dict(images=self.images, targets=self.targets, squares=self.squares), kwargs))
 
     def create_batches(self, samps):
         rows = tensor(list(self.dataset.items))
         for pos in chunked(samps, chunk_sz=self.bs, drop_last=self.drop_last):
             idx = rows[tensor(pos)].to(self.images.device)
-            yield TensorImage(self.images[idx].permute(0, 3, 1, 2)), TensorCategory(self.targets.to(idx.device)[idx])
+            x = self.images[idx] if self.squares is None else self.squares(idx, self.rng)
+            yield TensorImage(x.permute(0, 3, 1, 2)), TensorCategory(self.targets.to(idx.device)[idx])
 
 # %% ../nbs/00_data.ipynb #d90f9edc
+def _is_square(fn:Path) -> bool:
+    with Image.open(fn) as im: return im.size[0] == im.size[1]
+
+def presized_arrays(files:L,         # Image files
+                    presize:int,     # Side of the presized squares
+                    cache_dir=None,  # See `presized_images`
+                    max_aspect:float=1.5, # Training squares come from at most `max_aspect*presize` pixels of the long side
+                   ) -> tuple: # (uint8 tensor (N, presize, presize, 3), `RandomSquares` or None when every image is square)
+    "Everything the fast path caches for `files`: the centre squares, and strips for random crops unless all images are square"
+    images = torch.from_numpy(presized_images(files, presize, cache_dir))
+    if all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True)): return images, None
+    return images, RandomSquares(*map(torch.from_numpy, presized_strips(files, presize, round(presize * max_aspect), cache_dir)))
+
 def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` folders
                        labeller,         # Function from a file to its label
                        vocab:list,       # Labels, in target order
@@ -321,15 +396,17 @@ def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` f
                        bs:int=64,        # Batch size
                        cache_dir=None,   # See `presized_images`
                        device=None,      # Where images and batches live; default `default_device()`
+                       max_aspect:float=1.5, # See `presized_arrays`
                        **kwargs          # Passed to `Datasets.dataloaders`
                       ) -> DataLoaders:
     "DataLoaders over `files` presized once and kept on `device`, augmented there by `batch_tfms`"
     device = ifnone(device, default_device())
-    images = torch.from_numpy(presized_images(files, presize, cache_dir)).to(device)
+    images, squares = presized_arrays(files, presize, cache_dir, max_aspect)
+    images, squares = images.to(device), squares and squares.to(device)
     labels = files.map(labeller)
     o2i = {v: i for i, v in enumerate(vocab)}
     targets = tensor([o2i[l] for l in labels]).to(device)
     dsets = Datasets(range_of(files), [[CachedImage(images)], [LabelAt(labels), Categorize(vocab, sort=False)]],
                      splits=GrandparentSplitter(valid_name='val')(files))
     return dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, device=device,
-                             after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)
+                             dl_kwargs=[dict(squares=squares), dict(squares=None)], after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)
