@@ -378,6 +378,14 @@ class CachedImageDL(TfmdDL):
 def _is_square(fn:Path) -> bool:
     with Image.open(fn) as im: return im.size[0] == im.size[1]
 
+def _all_square(files:L, cache_dir) -> bool:
+    "Whether every image of `files` is square: read from their headers once, then remembered in the cache"
+    fn = _cache_file(files, 'square', cache_dir, '.txt')
+    if not fn.exists():
+        verdict = all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True))
+        _save_atomically(fn, lambda p: p.write_text(str(verdict)))
+    return fn.read_text() == 'True'
+
 def presized_arrays(files:L,         # Image files
                     presize:int,     # Side of the presized squares
                     cache_dir=None,  # See `presized_images`
@@ -385,7 +393,7 @@ def presized_arrays(files:L,         # Image files
                    ) -> tuple: # (uint8 tensor (N, presize, presize, 3), `RandomSquares` or None when every image is square)
     "Everything the fast path caches for `files`: the centre squares, and strips for random crops unless all images are square"
     images = torch.from_numpy(presized_images(files, presize, cache_dir))
-    if all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True)): return images, None
+    if _all_square(files, cache_dir): return images, None
     return images, RandomSquares(*map(torch.from_numpy, presized_strips(files, presize, round(presize * max_aspect), cache_dir)))
 
 def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` folders
