@@ -221,11 +221,15 @@ def get_dls(bs:int=64,                # Batch size
     presize = presize or max(160, round(size*1.25))
     tfms = [*aug_transforms(size=size, min_scale=min_scale)]
     if normalize: tfms.append(Normalize.from_stats(*imagenet_stats))
-    if fast: return cached_dataloaders(files, labeller, vocab, presize, tfms, bs=bs, cache_dir=cache_dir, **kwargs)
-    dblock = DataBlock(blocks=(ImageOpenBlock, CategoryBlock(vocab=vocab, sort=False)),
-                       get_y=labeller, splitter=GrandparentSplitter(valid_name='val'),
-                       item_tfms=Resize(presize), batch_tfms=tfms)
-    return dblock.dataloaders(files, bs=bs, **kwargs)
+    if fast: dls = cached_dataloaders(files, labeller, vocab, presize, tfms, bs=bs, cache_dir=cache_dir, **kwargs)
+    else:
+        dblock = DataBlock(blocks=(ImageOpenBlock, CategoryBlock(vocab=vocab, sort=False)),
+                           get_y=labeller, splitter=GrandparentSplitter(valid_name='val'),
+                           item_tfms=Resize(presize), batch_tfms=tfms)
+        dls = dblock.dataloaders(files, bs=bs, **kwargs)
+    if len(dls.train) == 0:   # training drops the last partial batch, so it would silently train on nothing
+        raise ValueError(f"bs={bs} is more than the {len(dls.train_ds)} training images: no full batch to train on; use a smaller bs")
+    return dls
 
 # %% ../nbs/00_data.ipynb #31e62e26
 def channel_stats(x:Tensor, # A batch of images, shaped (batch, channel, height, width)

@@ -46,7 +46,7 @@ def seeded_learner(dls:DataLoaders, # Data to train on
     learn = Learner(dls, arch(n_out=dls.c), metrics=accuracy, **kwargs)
     if precision == 'fp16': learn.to_fp16()
     if precision == 'bf16': learn.to_bf16()
-    if channels_last: learn.to_channelslast()
+    if channels_last: learn.to_channelslast(use_amp=False)   # fastai's default would also switch on fp16
     return learn
 
 # %% ../nbs/01_normalization.ipynb #7d146454
