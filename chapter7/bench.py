@@ -12,7 +12,7 @@ from .data import *
 from .mixup import fit_and_score
 
 # %% auto #0
-__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'benchmark', 'main', 'parser_for', 'run_cli', 'cli']
+__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'benchmark', 'device_name', 'main', 'parser_for', 'run_cli', 'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -65,6 +65,11 @@ def benchmark(path:Path,               # Imagenette-style folder
     if 'stock' in res.index: res['speedup'] = res.loc['stock', 'seconds'] / res.seconds
     return res
 
+# %% ../nbs/09_bench.ipynb #60649a0c
+def device_name() -> str:
+    "What the measurements ran on: the GPU's name, or 'cpu'"
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
+
 # %% ../nbs/09_bench.ipynb #45fd3979
 def main(path:str=None,        # Imagenette folder; default `imagenette_path(160)`
          epochs:int=5,         # Epochs per run
@@ -87,7 +92,7 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
     build = time_cache_build(path, max(160, round(size*1.25)))
     res = benchmark(path, configs=configs.split(','), seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr,
                     arch=arch, tuned_bs=tuned_bs, tuned_lr=tuned_lr, cache_dir=cache_dir, per_class=per_class)
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
+    device = device_name()
     print(f'{arch}, {epochs} epochs at {size} px on {device}; mean of {seeds} seeds; cache build {build:.1f} s')
     print(res.round(4).to_string())
     report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, cache_build_seconds=build,

@@ -4,13 +4,14 @@
 
 # %% ../nbs/11_experiments.ipynb #004e745f
 from __future__ import annotations
-import json, os
+import json
 from fnmatch import fnmatch
 import pandas as pd
 import matplotlib.pyplot as plt
 from fastai.vision.all import *
 from .train import train_once
-from .bench import run_cli
+from .bench import run_cli, device_name
+from .data import _save_atomically
 
 # %% auto #0
 __all__ = ['CHAPTER_EXPERIMENTS', 'LEADERBOARD_EXPERIMENTS', 'EXPERIMENTS', 'select_experiments', 'load_results',
@@ -49,12 +50,7 @@ def select_experiments(patterns:str|None=None, # Comma-separated shell patterns,
 
 # %% ../nbs/11_experiments.ipynb #42abdbfb
 def _jsonable(o): return json.loads(json.dumps(o, default=str))
-
-def _save(report:dict, out:Path):
-    "Write `report` to `out` atomically, so an interruption never leaves half a file"
-    tmp = out.with_suffix(out.suffix + '.tmp')
-    tmp.write_text(json.dumps(report, indent=1))
-    os.replace(tmp, out)
+def _save(report:dict, out:Path): _save_atomically(out, lambda p: p.write_text(json.dumps(report, indent=1)))
 
 # %% ../nbs/11_experiments.ipynb #35609b33
 def load_results(out:str|Path) -> pd.DataFrame:
@@ -81,12 +77,11 @@ def run_experiments(experiments:dict,     # Name -> the `train_once` settings th
         if saved != _jsonable(settings): raise ValueError(f"{out} ran {name!r} as {saved}, not {settings}: use another file")
     done = {(r['experiment'], r['seed']) for r in report['runs']}
     todo = [(name, seed) for name in experiments for seed in range(runs) if (name, seed) not in done]
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
+    _save(report, out)   # the experiments' definitions, even before their first run
     for name, seed in progress_bar(todo, leave=False):
         res = train_once(path=path, **{**common, **experiments[name], 'seed': seed})
-        report['runs'].append(dict(experiment=name, device=device, **res))
+        report['runs'].append(dict(experiment=name, device=device_name(), **res))
         _save(report, out)
-    _save(report, out)
     return pd.DataFrame(report['runs'])
 
 # %% ../nbs/11_experiments.ipynb #669c7b9f

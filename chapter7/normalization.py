@@ -27,7 +27,7 @@ def reseed(dls:DataLoaders, # Its loaders' shuffling RNGs restart from `seed`
            deterministic:bool=True, # Deterministic cuDNN kernels; `False` lets cuDNN try kernels and keep the fastest
           ):
     "`set_seed(seed)`, and restart the shuffling RNG that each of `dls`'s loaders keeps for itself"
-    set_seed(seed, reproducible=deterministic)
+    set_seed(seed)
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, not deterministic
     for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
 
