@@ -76,7 +76,7 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
                deterministic:bool=True, # Deterministic GPU kernels; turn off for speed
                per_class:int|None=None, # At most this many images per class and split
                seed:int=0,           # Seeds weights, batches and augmentation
-              ) -> dict: # seed, accuracy, tta_accuracy (if `tta`), seconds
+              ) -> dict: # seed, accuracy, tta_accuracy (if `tta`), seconds, epochs (trained, all phases)
     "Train once with the chapter's techniques switched as given, and score on the validation set"
     model = build_model(arch, act, sa, pool)
     opt_func = _choose('optimizer', opt, OPTIMIZERS)
@@ -90,9 +90,9 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
                            opt_func=opt_func, wd=wd, cbs=MixUp(mixup) if mixup else None,
                            loss_func=LabelSmoothingCrossEntropyFlat(eps=smoothing) if smoothing else None)
     start = time.perf_counter()
-    if sched == 'one_cycle': train_progressive(learn, phases, dls_fn)
-    else: learn.fit_flat_cos(epochs, lr)
-    res = dict(seed=seed, accuracy=float(learn.validate()[1]), seconds=time.perf_counter() - start)
+    if sched == 'one_cycle': n_epochs = len(train_progressive(learn, phases, dls_fn))
+    else: learn.fit_flat_cos(epochs, lr); n_epochs = epochs
+    res = dict(seed=seed, accuracy=float(learn.validate()[1]), seconds=time.perf_counter() - start, epochs=n_epochs)
     if tta:
         preds, targs = learn.tta()
         res['tta_accuracy'] = float(accuracy(preds, targs))
@@ -100,8 +100,8 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
 
 # %% ../nbs/10_train.ipynb #74685601
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
-    "Mean, std, min and max of each numeric column of `runs` (one row per run), seeds left out"
-    return runs.drop(columns='seed').agg(['mean', 'std', 'min', 'max']).T
+    "Mean, std, min and max of each numeric column of `runs` (one row per run), seeds and epoch counts left out"
+    return runs.drop(columns=['seed', 'epochs'], errors='ignore').agg(['mean', 'std', 'min', 'max']).T
 
 # %% ../nbs/10_train.ipynb #ddf38b45
 def train_runs(runs:int=1, seed:int=0, **kwargs) -> pd.DataFrame:

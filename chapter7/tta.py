@@ -82,15 +82,18 @@ def five_crop_tta(learn:Learner, # A trained learner
                   dl:TfmdDL|None=None, # DataLoader of presized images; default the validation set
                   size:int|tuple|None=None, # Crop size; default the size of `dl`'s batches, i.e. what the model was trained on
                   use_max:bool=False, # Maximum of the five predictions instead of their mean
+                  crops:tuple=FIVE_CROPS, # Which crops to use, by name; `('centre',)` is a plain centre crop
                  ) -> tuple: # (predictions, targets), like `learn.tta`
     "Predictions averaged over the four corner crops and the centre crop of each presized image"
+    unknown = [c for c in crops if c not in FIVE_CROPS]
+    if unknown or not crops: raise ValueError(f"crops must be some of {FIVE_CROPS}, got {crops}")
     dl = prediction_dl(learn, dl)
     size = ifnone(size, dl.one_batch()[0].shape[-2:])
     full = presized_dl(dl)
     size = _crop_size(size, full.one_batch()[0].shape[-2:])
     preds = []
-    for i in range(len(FIVE_CROPS)):
-        p, targs = learn.get_preds(dl=full.new(after_batch=[*full.after_batch.fs, TakeCrop(size, i)]))
+    for crop in crops:
+        p, targs = learn.get_preds(dl=full.new(after_batch=[*full.after_batch.fs, TakeCrop(size, FIVE_CROPS.index(crop))]))
         preds.append(p)
     preds = torch.stack(preds)
     return (preds.max(0)[0] if use_max else preds.mean(0)), targs
@@ -100,12 +103,13 @@ def compare_tta(learn:Learner, # A trained learner
                 dl:TfmdDL|None=None, # DataLoader of presized images; default the validation set
                 n:int=4, # Augmented passes of `learn.tta`
                 size:int|tuple|None=None, # Crop size for `five_crop_tta`
-               ) -> pd.DataFrame: # Rows: plain, tta, five-crop mean and max; columns: accuracy, seconds, time_ratio
-    "Accuracy and inference time of plain predictions, fastai's `tta` and five-crop TTA on the same data"
+               ) -> pd.DataFrame: # Rows: plain, centre crop, tta, five-crop mean and max; columns: accuracy, seconds, time_ratio
+    "Accuracy and inference time of plain predictions, a centre crop, fastai's `tta` and five-crop TTA on the same data"
     if n < 1: raise ValueError(f"TTA needs at least one augmented pass: n must be at least 1, not {n}")
     dl = prediction_dl(learn, dl)
     size = ifnone(size, dl.one_batch()[0].shape[-2:])
     runs = {'plain': lambda: learn.get_preds(dl=dl),
+            'centre crop': lambda: five_crop_tta(learn, dl, size, crops=('centre',)),
             f'tta (n={n})': lambda: learn.tta(dl=dl, n=n),
             'five-crop tta': lambda: five_crop_tta(learn, dl, size),
             'five-crop tta (max)': lambda: five_crop_tta(learn, dl, size, use_max=True)}
