@@ -84,7 +84,7 @@ def five_crop_tta(learn:Learner, # A trained learner
                   use_max:bool=False, # Maximum of the five predictions instead of their mean
                   crops:tuple=FIVE_CROPS, # Which crops to use, by name; `('centre',)` is a plain centre crop
                  ) -> tuple: # (predictions, targets), like `learn.tta`
-    "Predictions averaged over the four corner crops and the centre crop of each presized image"
+    "Predictions averaged over crops of each presized image: the four corner crops and the centre crop, unless `crops` says otherwise"
     unknown = [c for c in crops if c not in FIVE_CROPS]
     if unknown or not crops: raise ValueError(f"crops must be some of {FIVE_CROPS}, got {crops}")
     dl = prediction_dl(learn, dl)
