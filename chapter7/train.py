@@ -91,7 +91,9 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
                            loss_func=LabelSmoothingCrossEntropyFlat(eps=smoothing) if smoothing else None)
     start = time.perf_counter()
     if sched == 'one_cycle': n_epochs = len(train_progressive(learn, phases, dls_fn))
-    else: learn.fit_flat_cos(epochs, lr); n_epochs = epochs
+    else:
+        learn.fit_flat_cos(epochs, lr)
+        n_epochs = epochs
     res = dict(seed=seed, accuracy=float(learn.validate()[1]), seconds=time.perf_counter() - start, epochs=n_epochs)
     if tta:
         preds, targs = learn.tta()
