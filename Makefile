@@ -35,11 +35,14 @@ export: install
 	$(BIN)/nbdev_clean
 	$(BIN)/python scripts/readme.py
 
-# The package alone (no nbdev) with the newest fastai and fastcore, as students get them in Colab.
-# Runs the package's pytest suite against the installed copy (not this folder) in its own environment.
+# The newest fastai and fastcore, as students get them in Colab: the package's pytest suite against the installed
+# copy (not this folder), then every notebook run as a student runs it outside a clone (`scripts/run_notebooks.py`),
+# in an environment of its own.
 test-latest:
 	$(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install -q --upgrade pip
-	.venv-latest/bin/python -m pip install -q --upgrade fastai fastcore pytest .
-	.venv-latest/bin/python -c "import fastai, fastcore; print('fastai', fastai.__version__, 'fastcore', fastcore.__version__)"
+	.venv-latest/bin/python -m pip install -q --upgrade fastai fastcore nbdev nbclient ipykernel albumentations pytest .
+	.venv-latest/bin/python -m pip install -q --force-reinstall --no-deps .
+	.venv-latest/bin/python -c "import fastai, fastcore, nbdev; print('fastai', fastai.__version__, 'fastcore', fastcore.__version__, 'nbdev', nbdev.__version__)"
 	cd tests && OMP_NUM_THREADS=1 ../.venv-latest/bin/pytest -q -p no:cacheprovider test_package.py test_cli.py
+	OMP_NUM_THREADS=1 .venv-latest/bin/python scripts/run_notebooks.py nbs/[0-9][0-9]_*.ipynb

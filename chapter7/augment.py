@@ -11,7 +11,7 @@ from .data import *
 
 # %% auto #0
 __all__ = ['AUG_DEFAULTS', 'check_aug_params', 'augment_copies', 'plot_augmentations', 'augmentation_widget',
-           'AlbumentationsTransform', 'albumentations_pipeline']
+           'AlbumentationsTransform', 'albumentations_pipelines']
 
 # %% ../nbs/08_augmentation.ipynb #0a6c098a
 AUG_DEFAULTS = dict(do_flip=True, max_rotate=10., min_zoom=1., max_zoom=1.1, max_lighting=0.2, max_warp=0.2, min_scale=1.)
@@ -74,27 +74,35 @@ def augmentation_widget(img:PILImage, n:int=8, size:int=128, **kwargs) -> widget
     return widgets.interactive(lambda **o: plot_augmentations(img, n, size, **o), {'auto_display': False}, **controls)
 
 # %% ../nbs/08_augmentation.ipynb #664cf737
-class AlbumentationsTransform(Transform):
-    "Apply an Albumentations pipeline to each `PILImage` of the training set (and leave validation images alone)"
-    split_idx, order = 0, 2   # training set only; after `Resize` (order 1), before `ToTensor` (order 5)
-    def __init__(self, aug:Callable): # An Albumentations transform or `Compose`, called as `aug(image=array)`
-        if not callable(aug): raise TypeError(f"Expected an Albumentations transform, e.g. A.Compose([...]), got {type(aug).__name__}")
-        self.aug = aug
+class AlbumentationsTransform(RandTransform):
+    "Apply Albumentations pipeline `train_aug` to training images and `valid_aug` (if any) to validation images"
+    split_idx, order = None, 2   # both sets; after `Resize` (order 1), before `ToTensor` (order 5)
+    def __init__(self,
+                 train_aug:Callable,             # An Albumentations transform or `Compose`, called as `aug(image=array)`
+                 valid_aug:Callable|None=None):  # The same for validation images (deterministic); `None` leaves them alone
+        for aug in (train_aug, valid_aug):
+            if aug is not None and not callable(aug):
+                raise TypeError(f"Expected an Albumentations transform, e.g. A.Compose([...]), got {type(aug).__name__}")
+        super().__init__(p=1.)
+        self.train_aug, self.valid_aug = train_aug, valid_aug
+    def before_call(self, b, split_idx:int|None):
+        self.do, self.aug = True, self.train_aug if split_idx == 0 else self.valid_aug
     def encodes(self, img:PILImage) -> PILImage:
+        if self.aug is None: return img
         out = self.aug(image=np.array(img))
         if not isinstance(out, dict) or 'image' not in out:
             raise TypeError(f"{type(self.aug).__name__} did not return a dict with an 'image' entry; pass an Albumentations transform")
         return PILImage.create(out['image'])
 
 # %% ../nbs/08_augmentation.ipynb #49f7a8c9
-def albumentations_pipeline(size:int=128): # Output size of the random crop
-    "A training augmentation pipeline of Albumentations for photos, producing `size` x `size` images"
+def albumentations_pipelines(size:int=128): # Side of the square images both pipelines produce
+    "A random training pipeline and a deterministic validation pipeline of Albumentations for photos: `(train, valid)`"
     import albumentations as A
-    return A.Compose([
+    train = A.Compose([
         A.RandomResizedCrop(size=(size, size), scale=(0.35, 1.)),
-        A.Transpose(p=0.5),
         A.HorizontalFlip(p=0.5),
-        A.VerticalFlip(p=0.5),
         A.Affine(translate_percent=(-0.06, 0.06), scale=(0.9, 1.1), rotate=(-20, 20), p=0.5),
         A.HueSaturationValue(hue_shift_limit=10, sat_shift_limit=20, val_shift_limit=10, p=0.5),
         A.CoarseDropout(num_holes_range=(1, 4), hole_height_range=(0.1, 0.2), hole_width_range=(0.1, 0.2), p=0.5)])
+    valid = A.Compose([A.SmallestMaxSize(max_size=size), A.CenterCrop(height=size, width=size)])
+    return train, valid

@@ -174,15 +174,21 @@ class ImagenetteLabeller:
         return class_name(self.noisy[fn.relative_to(self.path).as_posix()])
 
     def check(self, files:L):
-        "Raise if any of `files` is missing from the noisy-label file"
+        "Raise if any of `files` is missing from the noisy-label file, or has a noisy label outside the classes of `files`"
         if self.noisy is None: return
-        missing = [f for f in files if f.relative_to(self.path).as_posix() not in self.noisy]
+        keys = [f.relative_to(self.path).as_posix() for f in files]
+        missing = [f for f, k in zip(files, keys) if k not in self.noisy]
         if missing: raise ValueError(f"{len(missing)} images are not listed in noisy_imagenette.csv, e.g. {missing[0]}")
+        classes = {f.parent.name for f in files}
+        outside = [k for k in keys if self.noisy[k] not in classes]
+        if outside: raise ValueError(f"{len(outside)} noisy labels name classes left out (e.g. {outside[0]} is labelled "
+                                     f"{class_name(self.noisy[outside[0]])}): use noisy labels with all the classes")
 
 # %% ../nbs/00_data.ipynb #47bb4c59
 def _subset(files:L, classes, per_class, seed) -> L:
     "Keep `files` of `classes` (ids or names), at most `per_class` of each class and split, chosen by `seed`"
     if classes is not None:
+        classes = listify(classes)   # one class given as a plain string
         unknown = set(classes) - {f.parent.name for f in files} - {class_name(f.parent.name) for f in files}
         if unknown: raise ValueError(f"Unknown classes {sorted(unknown)}")
         files = files.filter(lambda f: f.parent.name in classes or class_name(f.parent.name) in classes)

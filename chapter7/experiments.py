@@ -21,7 +21,8 @@ __all__ = ['CHAPTER_EXPERIMENTS', 'LEADERBOARD_EXPERIMENTS', 'EXPERIMENTS', 'sel
 CHAPTER_EXPERIMENTS = {
     'baseline': {},
     'no-normalize': dict(normalize=False),
-    'progressive-tta': dict(schedule='64:4:128,128:5', tta=True),   # 4 epochs at 64 px, fine_tune 5 at 128, then TTA
+    'progressive-tta': dict(schedule='64:4:128,128:5', tta=True),   # 4 epochs at 64 px, fine_tune 5 at 128 (1 + 5), then TTA: 10 epochs
+    'baseline-10': dict(epochs=10),   # the same 10 epochs at 128 px, to compare progressive-tta with
     'mixup-5': dict(mixup=0.4),
     'smoothing-5': dict(smoothing=0.1),
     'baseline-80': dict(epochs=80),

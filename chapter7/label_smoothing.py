@@ -65,6 +65,7 @@ def soft_cross_entropy(logits:Tensor,  # Model outputs, (batch, N)
 def optimal_logit_gap(eps:float, n:int) -> float:
     "Gap between the right logit and the others that minimises label-smoothed cross-entropy (inf for `eps`=0)"
     eps = check_eps(eps)
+    if n < 2: raise ValueError(f"Need at least two classes, got n={n}")
     return float('inf') if eps == 0 else float(np.log((1 - eps + eps/n) / (eps/n)))
 
 # %% ../nbs/05_label_smoothing.ipynb #0359b6a3

@@ -125,13 +125,14 @@ def mixed_batch(learn:Learner, cb:Callback) -> tuple:
     "One training batch of `learn` after callback `cb` (e.g. `MixUp`, `CutMix`) has mixed it: (x, original x, λ)"
     learn.dl = learn.dls.train
     b = learn.dls.train.one_batch()
+    x0 = b[0].clone()   # CutMix pastes into the batch in place
     with learn.added_cbs(cb):
         learn.training, learn.epoch = True, 0
         learn._split(b)
         cb('before_train'); cb('before_batch')
         x, lam = learn.xb[0].clone(), cb.lam
         cb('after_train')
-    return x, b[0], lam
+    return x, x0, lam
 
 # %% ../nbs/04_mixup.ipynb #4d2cebb4
 def show_mixed_batch(learn:Learner, cb:Callback, max_n:int=6, **kwargs):

@@ -53,6 +53,7 @@ class EpochLog(Callback):
 def train_progressive(learn:Learner, # Learner with `metrics=accuracy`; its DataLoaders are replaced phase by phase
                       schedule:list, # `Phase`s or dicts, image sizes strictly increasing
                       dls_fn:Callable=get_dls, # Builds each phase's DataLoaders as `dls_fn(bs, size, **kwargs)`
+                      reuse_dls:bool=False, # Train the first phase on `learn.dls` as they are, already built for it
                       **kwargs # Passed to `dls_fn`, e.g. `path`, `seed`, `num_workers`
                      ) -> pd.DataFrame: # One row per epoch: phase, size, bs, epoch, losses, accuracy, seconds (cumulative)
     "Train `learn` through `schedule`: `fit_one_cycle` on the first phase, `fine_tune` on later ones"
@@ -62,7 +63,7 @@ def train_progressive(learn:Learner, # Learner with `metrics=accuracy`; its Data
     log = EpochLog()
     with learn.added_cbs(log):
         for i, p in enumerate(phases):
-            learn.dls = dls_fn(p.bs, p.size, **kwargs)
+            if i > 0 or not reuse_dls: learn.dls = dls_fn(p.bs, p.size, **kwargs)
             log.phase = dict(phase=i, size=p.size, bs=p.bs)
             if ifnone(p.fine_tune, i > 0): learn.fine_tune(p.epochs, ifnone(p.lr, 1e-3))
             else: learn.fit_one_cycle(p.epochs, ifnone(p.lr, 3e-3))

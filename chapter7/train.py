@@ -8,8 +8,8 @@ import json, time, inspect
 import numpy as np, pandas as pd
 from fastai.vision.all import *
 from .data import *
-from .normalization import seeded_learner
-from .progressive import Phase, train_progressive
+from .normalization import reseed, seeded_learner
+from .progressive import Phase, check_schedule, train_progressive
 from .label_smoothing import check_eps
 from .bench import get_arch, run_cli
 
@@ -30,7 +30,7 @@ def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. 
         if len(nums) not in (2, 3): raise ValueError(f"Schedule phases are size:epochs or size:epochs:bs, got {part!r}")
         phase_lr = lr if lr is None or i == 0 else lr / 3
         phases.append(Phase(bs=nums[2] if len(nums) == 3 else bs, size=nums[0], epochs=nums[1], lr=phase_lr))
-    return phases
+    return check_schedule(phases)
 
 # %% ../nbs/10_train.ipynb #462ac27b
 OPTIMIZERS = dict(adam=Adam, ranger=ranger)
@@ -86,11 +86,16 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
     check_eps(smoothing)
     phases = parse_schedule(schedule, bs, lr) if schedule else [Phase(bs, size, epochs, lr, fine_tune=False)]
     dls_fn = partial(get_dls, path=path, noise=noise, normalize=normalize, min_scale=min_scale, fast=fast, per_class=per_class, seed=seed)
+    def phase_dls(bs, size):
+        "A later phase's DataLoaders: the same images as the first (`per_class` picks them by `seed`), new random draws"
+        dls = dls_fn(bs, size)
+        reseed(dls, seed + [p.size for p in phases].index(size), deterministic)
+        return dls
     learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size), model, seed, precision, channels_last, deterministic,
                            opt_func=opt_func, wd=wd, cbs=MixUp(mixup) if mixup else None,
                            loss_func=LabelSmoothingCrossEntropyFlat(eps=smoothing) if smoothing else None)
     start = time.perf_counter()
-    if sched == 'one_cycle': n_epochs = len(train_progressive(learn, phases, dls_fn))
+    if sched == 'one_cycle': n_epochs = len(train_progressive(learn, phases, phase_dls, reuse_dls=True))
     else:
         learn.fit_flat_cos(epochs, lr)
         n_epochs = epochs
@@ -123,6 +128,7 @@ def main(path:str=None, size:int=128, epochs:int=5, bs:int=64, lr:float=3e-3, ar
     "Train Imagenette from scratch with the chapter's techniques, `runs` times, and report mean ± std"
     settings = {k: v for k, v in locals().items() if k != 'out'}
     build_model(arch, act, sa, pool); _choose('optimizer', opt, OPTIMIZERS); check_eps(smoothing); check_noise(noise)   # fail on a typo before any work
+    if schedule: parse_schedule(schedule, bs, lr)
     table = train_runs(**settings)
     summary = summarize(table)
     print(summary.round(4).to_string())

@@ -18,8 +18,15 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_colab_cell_installs_package(nb):
     first = code_cells(nb)[0]
-    assert "'google.colab' in sys.modules" in first and f'%pip install -q git+{GIT_URL}' in first
+    pip = [l for l in first.splitlines() if '%pip install' in l]
+    assert "'google.colab' in sys.modules" in first and len(pip) == 1
+    assert f'git+{GIT_URL}' in pip[0] and 'nbdev' in pip[0]   # the package, and nbdev for `show_doc`
     assert '#| eval: false' in first   # never runs under nbdev_test
+
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+def test_export_cell_only_runs_in_the_repository(nb):
+    last = code_cells(nb)[-1]
+    assert 'nbdev.nbdev_export()' in last and 'if nbdev.config.is_nbdev():' in last
 
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_no_machine_specific_paths(nb):
