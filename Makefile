@@ -41,6 +41,7 @@ export: install
 test-latest:
 	$(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install -q --upgrade pip
+	rm -rf build   # pip builds in the checkout: no modules left over from an earlier build
 	.venv-latest/bin/python -m pip install -q --upgrade fastai fastcore nbdev nbclient ipykernel albumentations pytest .
 	.venv-latest/bin/python -m pip install -q --force-reinstall --no-deps .
 	.venv-latest/bin/python -c "import fastai, fastcore, nbdev; print('fastai', fastai.__version__, 'fastcore', fastcore.__version__, 'nbdev', nbdev.__version__)"

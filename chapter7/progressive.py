@@ -60,6 +60,8 @@ def train_progressive(learn:Learner, # Learner with `metrics=accuracy`; its Data
     phases = check_schedule(schedule)
     if 'accuracy' not in [m.name for m in learn.metrics]:
         raise ValueError("Create the Learner with metrics=accuracy, so each phase's accuracy can be recorded")
+    if reuse_dls and learn.dls.train.bs != phases[0].bs:
+        raise ValueError(f"reuse_dls: learn.dls has batch size {learn.dls.train.bs}, the first phase {phases[0].bs}")
     log = EpochLog()
     with learn.added_cbs(log):
         for i, p in enumerate(phases):

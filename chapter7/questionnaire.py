@@ -64,8 +64,8 @@ QUESTIONS = [Question(i+1, q, a) for i, (q, a) in enumerate([
      "Mixed targets are almost never exactly 0 or 1, so the model is not pushed to output ever more extreme "
      "activations to match them; it has to predict how much of each class is in the image."),
     ("Why does training with Mixup for five epochs end up worse than training without Mixup?",
-     "Mixup makes the task harder: the model has to recognise two labels in each image and rarely sees an image "
-     "unmixed (λ is almost never exactly 0 or 1), so it needs more epochs to learn. Like other strong "
+     "Mixup makes the task harder: the model has to recognise two labels in each image, and every input is a "
+     "blend with a soft target, so each example carries a weaker signal and it needs more epochs to learn. Like other strong "
      "regularisation it pays off with longer training "
      "(the chapter mentions 80 epochs or more)."),
     ("What is the idea behind label smoothing?",

@@ -14,8 +14,8 @@ from .label_smoothing import check_eps
 from .bench import get_arch, run_cli
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'train_once', 'summarize', 'train_runs', 'main',
-           'cli']
+__all__ = ['OPTIMIZERS', 'ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'train_once', 'summarize',
+           'train_runs', 'main', 'cli']
 
 # %% ../nbs/10_train.ipynb #afab01dd
 def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. '64:4:128,128:5'
@@ -49,6 +49,11 @@ def build_model(arch:str='xresnet50', # One of `ARCHS`
                ) -> Callable: # A model constructor taking `n_out`
     "The constructor of `arch` with the activation, self-attention and pooling asked for"
     return partial(get_arch(arch), act_cls=_choose('activation', act, ACTIVATIONS), sa=sa, pool=_choose('pool', pool, POOLS))
+
+# %% ../nbs/10_train.ipynb #8d1255b4
+def phase_seed(seed:int, phase:int) -> int:
+    "Seed of `phase` of a progressive-resizing run seeded with `seed`: the run's own for the first, then one drawn from both"
+    return seed if phase == 0 else int(np.random.SeedSequence([seed, phase]).generate_state(1)[0])
 
 # %% ../nbs/10_train.ipynb #19c0a40e
 def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette_path(160)`
@@ -89,7 +94,7 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
     def phase_dls(bs, size):
         "A later phase's DataLoaders: the same images as the first (`per_class` picks them by `seed`), new random draws"
         dls = dls_fn(bs, size)
-        reseed(dls, seed + [p.size for p in phases].index(size), deterministic)
+        reseed(dls, phase_seed(seed, [p.size for p in phases].index(size)), deterministic)
         return dls
     learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size), model, seed, precision, channels_last, deterministic,
                            opt_func=opt_func, wd=wd, cbs=MixUp(mixup) if mixup else None,
