@@ -97,7 +97,8 @@ class AlbumentationsTransform(RandTransform):
 # %% ../nbs/08_augmentation.ipynb #49f7a8c9
 def albumentations_pipelines(size:int=128): # Side of the square images both pipelines produce
     "A random training pipeline and a deterministic validation pipeline of Albumentations for photos: `(train, valid)`"
-    import albumentations as A
+    try: import albumentations as A
+    except ImportError as e: raise ImportError("albumentations_pipelines needs Albumentations: pip install albumentations") from e
     train = A.Compose([
         A.RandomResizedCrop(size=(size, size), scale=(0.35, 1.)),
         A.HorizontalFlip(p=0.5),

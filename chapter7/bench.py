@@ -12,7 +12,8 @@ from .data import *
 from .mixup import fit_and_score
 
 # %% auto #0
-__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'benchmark', 'device_name', 'main', 'parser_for', 'run_cli', 'cli']
+__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'check_configs', 'benchmark', 'device_name', 'main', 'parser_for', 'run_cli',
+           'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -32,9 +33,18 @@ def time_cache_build(path:Path, presize:int=160) -> float:
         presized_arrays(imagenette_files(path), presize, cache_dir=d)
         return time.perf_counter() - start
 
+# %% ../nbs/09_bench.ipynb #7ed35087
+def check_configs(configs:str|list, # Config names, or one comma-separated string of them
+                 ) -> list: # The names, in order
+    "`configs` as a list of names, each one of the benchmark's pipelines: 'stock', 'fast' or 'fast-tuned'"
+    names = [c.strip() for c in configs.split(',')] if isinstance(configs, str) else list(configs)
+    unknown = [c for c in names if c not in ('stock', 'fast', 'fast-tuned')]
+    if unknown or not names: raise ValueError(f"Unknown configs {unknown}: choose from 'stock', 'fast' and 'fast-tuned'")
+    return names
+
 # %% ../nbs/09_bench.ipynb #24b3e59e
 def benchmark(path:Path,               # Imagenette-style folder
-              configs=('stock', 'fast', 'fast-tuned'), # Which pipelines to run
+              configs=('stock', 'fast', 'fast-tuned'), # Which pipelines to run (see `check_configs`)
               seeds=(0, 1, 2),         # One run per seed and config
               epochs:int=5, bs:int=64, size:int=128, lr:float=3e-3, arch:str='xresnet50',
               tuned_bs:int=256,        # Batch size of `fast-tuned`
@@ -43,8 +53,7 @@ def benchmark(path:Path,               # Imagenette-style folder
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
              ) -> pd.DataFrame: # One row per config: means over seeds, and speed-up against `stock`
     "Train the chapter's recipe with each data pipeline in `configs` and each seed; mean results per config"
-    unknown = set(configs) - {'stock', 'fast', 'fast-tuned'}
-    if unknown: raise ValueError(f"Unknown configs {sorted(unknown)}")
+    configs = check_configs(configs)
     model = get_arch(arch)
     tuned_lr = ifnone(tuned_lr, lr * (tuned_bs / bs) ** 0.5)
     settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False),
@@ -87,10 +96,10 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
     if epochs < 1 or seeds < 1: raise ValueError("epochs and seeds must be at least 1")
-    get_arch(arch)   # fail on a typo before any work
+    get_arch(arch); configs = check_configs(configs)   # fail on a typo before any work
     path = Path(path) if path else imagenette_path(160)
     build = time_cache_build(path, max(160, round(size*1.25)))
-    res = benchmark(path, configs=configs.split(','), seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr,
+    res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr,
                     arch=arch, tuned_bs=tuned_bs, tuned_lr=tuned_lr, cache_dir=cache_dir, per_class=per_class)
     device = device_name()
     print(f'{arch}, {epochs} epochs at {size} px on {device}; mean of {seeds} seeds; cache build {build:.1f} s')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #b3ee7bc4
 from __future__ import annotations
-import os, random, shutil, itertools, hashlib
+import os, random, shutil, itertools, hashlib, numbers
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
@@ -153,7 +153,7 @@ ImageOpenBlock = TransformBlock(type_tfms=open_image, batch_tfms=IntToFloatTenso
 # %% ../nbs/00_data.ipynb #926a75d4
 def check_noise(noise:int|None) -> int|None:
     "Raise unless `noise` is `None` or a label-noise level of `noisy_imagenette.csv`"
-    if noise is not None and noise not in NOISE_LEVELS:
+    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, numbers.Integral) or noise not in NOISE_LEVELS):
         raise ValueError(f"noise must be one of {NOISE_LEVELS} (percent of wrong labels), not {noise!r}")
     return noise
 
@@ -261,12 +261,8 @@ def batch_stats(dls:DataLoaders, # DataLoaders whose training batch is measured
 def presize_image(fn:str|Path, # Image file
                   size:int,     # Side of the square result
                  ) -> np.ndarray: # uint8 array (size, size, 3)
-    "The centre square of `fn`'s short side resized to `size`, as `Resize(size)` makes a validation item"
-    im = open_image(fn)
-    w, h = im.size
-    s = min(w, h)
-    l, t = int(0.5*(w - s)), int(0.5*(h - s))
-    return np.asarray(im.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR))
+    "The centre square of `fn`'s short side resized to `size`: `Resize(size)`'s validation item, as an array"
+    return np.asarray(Resize(size)(open_image(fn), split_idx=1))
 
 # %% ../nbs/00_data.ipynb #defaab54
 def presize_strip(fn:str|Path, # Image file

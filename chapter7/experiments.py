@@ -4,12 +4,12 @@
 
 # %% ../nbs/11_experiments.ipynb #004e745f
 from __future__ import annotations
-import json
+import json, inspect
 from fnmatch import fnmatch
 import pandas as pd
 import matplotlib.pyplot as plt
 from fastai.vision.all import *
-from .train import train_once
+from .train import train_once, check_settings
 from .bench import run_cli, device_name
 from .data import _save_atomically
 
@@ -51,6 +51,12 @@ def select_experiments(patterns:str|None=None, # Comma-separated shell patterns,
 
 # %% ../nbs/11_experiments.ipynb #42abdbfb
 def _jsonable(o): return json.loads(json.dumps(o, default=str))
+def _check_settings(settings:dict):
+    "Raise if `train_once` would refuse `settings`: a name it does not take, or a value `check_settings` rejects"
+    defaults = {k: p.default for k, p in inspect.signature(train_once).parameters.items()}
+    unknown = sorted(set(settings) - set(defaults))
+    if unknown: raise ValueError(f"Unknown settings {unknown}: train_once takes {', '.join(defaults)}")
+    check_settings(**{**defaults, **settings})
 def _save(report:dict, out:Path): _save_atomically(out, lambda p: p.write_text(json.dumps(report, indent=1)))
 
 # %% ../nbs/11_experiments.ipynb #35609b33
@@ -70,7 +76,9 @@ def run_experiments(experiments:dict,     # Name -> the `train_once` settings th
     "Train each experiment for `runs` seeds, skipping the runs `out` already holds, and save after every run"
     if runs < 1: raise ValueError(f"runs must be at least 1, got {runs}")
     out, common = Path(out), _jsonable(common)
-    report = json.loads(out.read_text()) if out.exists() else dict(common=common, experiments={}, runs=[])
+    for settings in experiments.values(): _check_settings({**common, **settings})   # a typo fails before `out` is written
+    report = json.loads(out.read_text()) if out.exists() else {}
+    if not report.get('runs'): report = dict(common=common, experiments={}, runs=[])   # nothing measured yet: start afresh
     if report['common'] != common:
         raise ValueError(f"{out} holds runs made with {report['common']}, not {common}: use another file")
     for name, settings in experiments.items():
@@ -89,6 +97,7 @@ def run_experiments(experiments:dict,     # Name -> the `train_once` settings th
 def experiments_table(runs:pd.DataFrame, # One row per run, as `run_experiments` returns
                      ) -> pd.DataFrame: # One row per experiment, in the order first run
     "Mean and std of accuracy (and of TTA accuracy where measured), mean seconds per run, and the number of runs"
+    if runs.empty: return pd.DataFrame(columns=['accuracy', 'accuracy_std', 'runs', 'seconds'])
     g = runs.groupby('experiment', sort=False)
     t = pd.DataFrame({'accuracy': g.accuracy.mean(), 'accuracy_std': g.accuracy.std(), 'runs': g.seed.count()})
     if 'tta_accuracy' in runs:

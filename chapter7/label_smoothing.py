@@ -10,8 +10,8 @@ from .data import *
 from .mixup import one_hot_target, fit_and_score
 
 # %% auto #0
-__all__ = ['check_eps', 'smooth_targets', 'plot_smoothed_targets', 'smoothing_widget', 'soft_cross_entropy', 'optimal_logit_gap',
-           'logit_gap_by_step', 'plot_logit_gaps', 'noise_table']
+__all__ = ['check_eps', 'smooth_targets', 'plot_smoothed_targets', 'smoothing_widget', 'optimal_logit_gap', 'logit_gap_by_step',
+           'plot_logit_gaps', 'noise_table']
 
 # %% ../nbs/05_label_smoothing.ipynb #801e64bb
 def check_eps(eps:float) -> float:
@@ -54,13 +54,6 @@ def smoothing_widget(label:int=3, n:int=10, vocab:list|None=None, eps:float=0.1)
         return plot_smoothed_targets(label, n, eps, vocab)
     return widgets.interactive(draw, {'auto_display': False}, eps=slider)
 
-# %% ../nbs/05_label_smoothing.ipynb #c7f62f14
-def soft_cross_entropy(logits:Tensor,  # Model outputs, (batch, N)
-                       targets:Tensor, # Target distributions, (batch, N)
-                      ) -> Tensor:
-    "Mean cross-entropy of `logits` against probability `targets`"
-    return -(targets * F.log_softmax(logits, dim=-1)).sum(-1).mean()
-
 # %% ../nbs/05_label_smoothing.ipynb #fe950df9
 def optimal_logit_gap(eps:float, n:int) -> float:
     "Gap between the right logit and the others that minimises label-smoothed cross-entropy (inf for `eps`=0)"
@@ -76,7 +69,7 @@ def logit_gap_by_step(eps:float, n:int=10, steps:int=2000, lr:float=1.) -> np.nd
     opt = torch.optim.SGD([logits], lr=lr)
     for _ in range(steps):
         opt.zero_grad()
-        soft_cross_entropy(logits, target).backward()
+        F.cross_entropy(logits, target).backward()   # probability targets
         opt.step()
         gaps.append(float(logits[0, 0] - logits[0, 1:].mean()))
     return np.array(gaps)

@@ -10,7 +10,7 @@ from fastai.vision.all import *
 from .data import *
 
 # %% auto #0
-__all__ = ['renormalized', 'reseed', 'seeded_learner', 'train_with_and_without_normalize']
+__all__ = ['renormalized', 'reseed', 'check_precision', 'seeded_learner', 'train_with_and_without_normalize']
 
 # %% ../nbs/01_normalization.ipynb #76085743
 def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
@@ -31,6 +31,12 @@ def reseed(dls:DataLoaders, # Its loaders' shuffling RNGs restart from `seed`
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, not deterministic
     for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
 
+# %% ../nbs/01_normalization.ipynb #06faa728
+def check_precision(precision:str) -> str:
+    "Raise unless `precision` is 'fp32', or mixed precision 'fp16' or 'bf16'"
+    if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
+    return precision
+
 # %% ../nbs/01_normalization.ipynb #ae190b2a
 def seeded_learner(dls:DataLoaders, # Data to train on
                    arch:Callable=xresnet50, # Model constructor, called as `arch(n_out=dls.c)`
@@ -41,7 +47,7 @@ def seeded_learner(dls:DataLoaders, # Data to train on
                    **kwargs # Passed to `Learner`
                   ) -> Learner:
     "A `Learner` with `metrics=accuracy` whose weights and batches depend only on `seed`"
-    if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
+    check_precision(precision)
     reseed(dls, seed, deterministic)
     learn = Learner(dls, arch(n_out=dls.c), metrics=accuracy, **kwargs)
     if precision == 'fp16': learn.to_fp16()

@@ -41,9 +41,14 @@ def check_schedule(schedule:list, # `Phase`s, or dicts of `Phase`'s fields
 
 # %% ../nbs/02_progressive_resizing.ipynb #c6a39393
 class EpochLog(Callback):
-    "Record each epoch's losses, metrics and seconds since `start`, tagged with the current `phase` info"
+    "Record each epoch's losses, metrics and seconds since `start`, tagged with the current `phase` info, whose size it checks"
     order = Recorder.order + 1 # After `Recorder` has stored the epoch's values
     def __init__(self): self.rows, self.phase, self.start = [], {}, time.perf_counter()
+    def before_batch(self):
+        "On an epoch's first training batch, raise if the images are not the phase's size"
+        size, hw = self.phase.get('size'), tuple(getattr(self.x, 'shape', ())[-2:])
+        if self.training and self.iter == 0 and size and len(hw) == 2 and hw != (size, size):
+            raise ValueError(f"Phase {self.phase['phase']} is for {size}-pixel images, but its DataLoaders make {hw[0]}x{hw[1]} ones")
     def after_epoch(self):
         names = [n for n in self.recorder.metric_names if n not in ('epoch', 'time')]
         self.rows.append({**self.phase, 'epoch': len(self.rows), **dict(zip(names, self.recorder.values[-1])),

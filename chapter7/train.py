@@ -8,14 +8,14 @@ import json, time, inspect
 import numpy as np, pandas as pd
 from fastai.vision.all import *
 from .data import *
-from .normalization import reseed, seeded_learner
+from .normalization import reseed, seeded_learner, check_precision
 from .progressive import Phase, check_schedule, train_progressive
 from .label_smoothing import check_eps
 from .bench import get_arch, run_cli
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'train_once', 'summarize',
-           'train_runs', 'main', 'cli']
+__all__ = ['OPTIMIZERS', 'ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'check_settings', 'train_once',
+           'summarize', 'train_runs', 'main', 'cli']
 
 # %% ../nbs/10_train.ipynb #afab01dd
 def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. '64:4:128,128:5'
@@ -55,6 +55,20 @@ def phase_seed(seed:int, phase:int) -> int:
     "Seed of `phase` of a progressive-resizing run seeded with `seed`: the run's own for the first, then one drawn from both"
     return seed if phase == 0 else int(np.random.SeedSequence([seed, phase]).generate_state(1)[0])
 
+# %% ../nbs/10_train.ipynb #5f5ee43b
+def check_settings(arch:str, act:str, sa:bool, pool:str, opt:str, sched:str, schedule:str|None, mixup:float, smoothing:float,
+                   noise:int|None, precision:str, bs:int, size:int, epochs:int, lr:float,
+                   **others, # `train_once`'s other settings, which need no check
+                  ) -> list: # The phases to train
+    "Raise on the first of `train_once`'s settings that cannot work, before any data is read or any model is built"
+    build_model(arch, act, sa, pool)
+    _choose('optimizer', opt, OPTIMIZERS)
+    if sched not in ('one_cycle', 'flat_cos'): raise ValueError(f"sched must be 'one_cycle' or 'flat_cos', not {sched!r}")
+    if schedule and sched != 'one_cycle': raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: use sched='one_cycle'")
+    if mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {mixup}")
+    check_eps(smoothing); check_noise(noise); check_precision(precision)
+    return parse_schedule(schedule, bs, lr) if schedule else [Phase(bs, size, epochs, lr, fine_tune=False)]
+
 # %% ../nbs/10_train.ipynb #19c0a40e
 def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette_path(160)`
                size:int=128,         # Image size (the last phase's, with a schedule)
@@ -83,13 +97,8 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
                seed:int=0,           # Seeds weights, batches and augmentation
               ) -> dict: # seed, accuracy, tta_accuracy (if `tta`), seconds, epochs (trained, all phases)
     "Train once with the chapter's techniques switched as given, and score on the validation set"
-    model = build_model(arch, act, sa, pool)
-    opt_func = _choose('optimizer', opt, OPTIMIZERS)
-    if sched not in ('one_cycle', 'flat_cos'): raise ValueError(f"sched must be 'one_cycle' or 'flat_cos', not {sched!r}")
-    if schedule and sched != 'one_cycle': raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: use sched='one_cycle'")
-    if mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {mixup}")
-    check_eps(smoothing)
-    phases = parse_schedule(schedule, bs, lr) if schedule else [Phase(bs, size, epochs, lr, fine_tune=False)]
+    phases = check_settings(**locals())
+    model, opt_func = build_model(arch, act, sa, pool), _choose('optimizer', opt, OPTIMIZERS)
     dls_fn = partial(get_dls, path=path, noise=noise, normalize=normalize, min_scale=min_scale, fast=fast, per_class=per_class, seed=seed)
     def phase_dls(bs, size):
         "A later phase's DataLoaders: the same images as the first (`per_class` picks them by `seed`), new random draws"
@@ -132,13 +141,13 @@ def main(path:str=None, size:int=128, epochs:int=5, bs:int=64, lr:float=3e-3, ar
         ) -> dict:
     "Train Imagenette from scratch with the chapter's techniques, `runs` times, and report mean ± std"
     settings = {k: v for k, v in locals().items() if k != 'out'}
-    build_model(arch, act, sa, pool); _choose('optimizer', opt, OPTIMIZERS); check_eps(smoothing); check_noise(noise)   # fail on a typo before any work
-    if schedule: parse_schedule(schedule, bs, lr)
+    check_settings(**settings)   # a typo fails now, not after the first run
     table = train_runs(**settings)
     summary = summarize(table)
     print(summary.round(4).to_string())
-    report = dict(settings=settings, runs=table.to_dict(orient='records'), summary=summary.to_dict(orient='index'))
-    Path(out).write_text(json.dumps(report, indent=2, default=str))
+    as_json = lambda df, orient: json.loads(df.to_json(orient=orient, double_precision=15))   # NaN (one run's std) as null
+    report = dict(settings=settings, runs=as_json(table, 'records'), summary=as_json(summary, 'index'))
+    Path(out).write_text(json.dumps(report, indent=2, default=str, allow_nan=False))
     return report
 
 # %% ../nbs/10_train.ipynb #8647f439

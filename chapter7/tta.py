@@ -23,6 +23,7 @@ FIVE_CROPS = ('top left', 'top right', 'bottom left', 'bottom right', 'centre')
 def _crop_size(size, hw) -> tuple:
     "`size` as (height, width), checked to fit inside an image of height and width `hw`"
     size = tuplify(size)*2 if isinstance(size, int) else tuple(size)
+    if len(size) != 2 or min(size) < 1: raise ValueError(f"Crop size must be a positive number of pixels, or (height, width), got {size}")
     if size[0] > hw[0] or size[1] > hw[1]:
         raise ValueError(f"Crop size {size} is larger than the image {tuple(hw)}; use a smaller size or presize the images larger")
     return size
@@ -46,7 +47,8 @@ def show_five_crops(img, # An image, as for `five_crops`, with values 0..255 or 
     ch, cw = crops[0].shape[-2:]
     fig, axs = plt.subplots(1, 6, figsize=figsize)
     show_image(x, ax=axs[0], title=f'{h}x{w}')
-    corners = [(0, 0), (w - cw, 0), (0, h - ch), (w - cw, h - ch), ((w - cw) // 2, (h - ch) // 2)]
+    centre = (int(round((w - cw) / 2)), int(round((h - ch) / 2)))   # as torchvision's `center_crop` places it
+    corners = [(0, 0), (w - cw, 0), (0, h - ch), (w - cw, h - ch), centre]
     for (left, top), colour in zip(corners, ('C0', 'C1', 'C2', 'C3', 'w')):
         axs[0].add_patch(Rectangle((left - 0.5, top - 0.5), cw, ch, fill=False, edgecolor=colour, lw=2))
     for ax, crop, name in zip(axs[1:], crops, FIVE_CROPS): show_image(crop, ax=ax, title=name)
