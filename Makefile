@@ -3,6 +3,8 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
+# Albumentations asks PyPI for a newer release each time it is imported: no test should wait on the network.
+export NO_ALBUMENTATIONS_UPDATE = 1
 
 .PHONY: install lab test test-gpu test-latest export
 

@@ -5,7 +5,8 @@ Each notebook runs top to bottom in a fresh Jupyter kernel, in an empty folder o
 `eval: false` are left out, as `nbdev_test` leaves them out. A cell that raises fails its notebook at once.
 A cell that gets no reply within `CELL_TIMEOUT` seconds (none of these cells needs a minute on a CPU), or a
 kernel that dies, is reported with the cell and the notebook is run once more in a fresh kernel: the
-kernel and its messaging, not the notebook, occasionally stall. Exits 1 if any notebook fails.
+kernel and its messaging, not the notebook, occasionally stall. A cell slower than `SLOW_CELL` seconds is
+named in the log. Exits 1 if any notebook fails.
 Usage: python scripts/run_notebooks.py NOTEBOOK...
 """
 from __future__ import annotations
@@ -16,16 +17,20 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 SKIPPED = re.compile(r'^\s*#\s*\|\s*(gpu|notest|eval:\s*false)\s*$', re.M)
 CELL_TIMEOUT = 300
+SLOW_CELL = 60   # seconds: a cell that takes longer is named in the log, with its time
 
 def run_notebook(fn:str) -> None:
     "Run notebook `fn` in an empty folder and a fresh kernel; raise as nbclient does if a cell fails"
     nb = nbformat.read(fn, as_version=4)
     nb.cells = [c for c in nb.cells if c.cell_type != 'code' or not SKIPPED.search(c.source)]
     started = {}
-    def on_cell_start(cell, cell_index): started['index'] = cell_index
+    def on_cell_start(cell, cell_index): started.update(index=cell_index, time=time.perf_counter())
+    def on_cell_executed(cell, cell_index, execute_reply):
+        seconds = time.perf_counter() - started['time']
+        if seconds > SLOW_CELL: print(f'     {fn}: cell {cell_index} took {seconds:.0f} s: {cell.source.splitlines()[0][:80]}', flush=True)
     with tempfile.TemporaryDirectory() as folder:
         client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name='python3', resources={'metadata': {'path': folder}},
-                                on_cell_start=on_cell_start)
+                                on_cell_start=on_cell_start, on_cell_executed=on_cell_executed)
         try: client.execute()
         except (CellTimeoutError, DeadKernelError) as e:
             raise type(e)(f"{e}\n(cell {started.get('index')} of the notebook without its flagged cells)") from e
