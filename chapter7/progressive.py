@@ -41,14 +41,15 @@ def check_schedule(schedule:list, # `Phase`s, or dicts of `Phase`'s fields
 
 # %% ../nbs/02_progressive_resizing.ipynb #c6a39393
 class EpochLog(Callback):
-    "Record each epoch's losses, metrics and seconds since `start`, tagged with the current `phase` info, whose size it checks"
+    "Record each epoch's losses, metrics and seconds since `start`, tagged with the current `phase` info, whose batches it checks"
     order = Recorder.order + 1 # After `Recorder` has stored the epoch's values
     def __init__(self): self.rows, self.phase, self.start = [], {}, time.perf_counter()
     def before_batch(self):
-        "On an epoch's first training batch, raise if the images are not the phase's size"
-        size, hw = self.phase.get('size'), tuple(getattr(self.x, 'shape', ())[-2:])
-        if self.training and self.iter == 0 and size and len(hw) == 2 and hw != (size, size):
-            raise ValueError(f"Phase {self.phase['phase']} is for {size}-pixel images, but its DataLoaders make {hw[0]}x{hw[1]} ones")
+        "On an epoch's first training batch, raise unless it holds the phase's batch size of images of its size"
+        p, shape = self.phase, tuple(getattr(self.x, 'shape', ()))
+        if self.training and self.iter == 0 and p and len(shape) == 4 and (shape[0], *shape[2:]) != (p['bs'], p['size'], p['size']):
+            raise ValueError(f"Phase {p['phase']} is for batches of {p['bs']} images of {p['size']} pixels, "
+                             f"but its DataLoaders make batches of {shape[0]} of {shape[2]}x{shape[3]}")
     def after_epoch(self):
         names = [n for n in self.recorder.metric_names if n not in ('epoch', 'time')]
         self.rows.append({**self.phase, 'epoch': len(self.rows), **dict(zip(names, self.recorder.values[-1])),
@@ -65,8 +66,6 @@ def train_progressive(learn:Learner, # Learner with `metrics=accuracy`; its Data
     phases = check_schedule(schedule)
     if 'accuracy' not in [m.name for m in learn.metrics]:
         raise ValueError("Create the Learner with metrics=accuracy, so each phase's accuracy can be recorded")
-    if reuse_dls and learn.dls.train.bs != phases[0].bs:
-        raise ValueError(f"reuse_dls: learn.dls has batch size {learn.dls.train.bs}, the first phase {phases[0].bs}")
     log = EpochLog()
     with learn.added_cbs(log):
         for i, p in enumerate(phases):

@@ -141,7 +141,6 @@ def main(path:str=None, size:int=128, epochs:int=5, bs:int=64, lr:float=3e-3, ar
         ) -> dict:
     "Train Imagenette from scratch with the chapter's techniques, `runs` times, and report mean ± std"
     settings = {k: v for k, v in locals().items() if k != 'out'}
-    check_settings(**settings)   # a typo fails now, not after the first run
     table = train_runs(**settings)
     summary = summarize(table)
     print(summary.round(4).to_string())
