@@ -3,21 +3,23 @@
 Each notebook runs top to bottom in a fresh Jupyter kernel, in an empty folder of its own, against the
 `chapter7` package as pip installed it (not this checkout's folder). Cells flagged `gpu`, `notest` or
 `eval: false` are left out, as `nbdev_test` leaves them out. A cell that raises fails its notebook at once.
-A cell that gets no reply within `CELL_TIMEOUT` seconds (none of these cells needs a minute on a CPU), or a
-kernel that dies, is reported with the cell and the notebook is run once more in a fresh kernel: the
-kernel and its messaging, not the notebook, occasionally stall. A cell slower than `SLOW_CELL` seconds is
-named in the log. Exits 1 if any notebook fails.
+Now and then the client and the kernel stall on a cell that shows a widget: the kernel sits idle while the
+client waits for a reply, for minutes or for good. So each notebook runs in a process of its own; one that
+stalls (a cell with no reply within `CELL_TIMEOUT` seconds, a kernel that dies, or a notebook still running
+after `NOTEBOOK_TIMEOUT` seconds; the slowest takes about a minute on a 2-core CPU) is reported and run
+once more. A cell slower than `SLOW_CELL` seconds is named in the log. Exits 1 if any notebook fails.
 Usage: python scripts/run_notebooks.py NOTEBOOK...
 """
 from __future__ import annotations
-import re, sys, tempfile, time
+import re, subprocess, sys, tempfile, time
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 SKIPPED = re.compile(r'^\s*#\s*\|\s*(gpu|notest|eval:\s*false)\s*$', re.M)
-CELL_TIMEOUT = 300
+CELL_TIMEOUT, NOTEBOOK_TIMEOUT = 300, 600
 SLOW_CELL = 60   # seconds: a cell that takes longer is named in the log, with its time
+STALLED = 2      # exit status of `--one` for a stall, as against 1 for a failure
 
 def run_notebook(fn:str) -> None:
     "Run notebook `fn` in an empty folder and a fresh kernel; raise as nbclient does if a cell fails"
@@ -35,23 +37,30 @@ def run_notebook(fn:str) -> None:
         except (CellTimeoutError, DeadKernelError) as e:
             raise type(e)(f"{e}\n(cell {started.get('index')} of the notebook without its flagged cells)") from e
 
-def run_with_retry(fn:str) -> str|None:
-    "Run `fn`, once more if it stalled; the error's last lines if it fails, else `None`"
+def run_one(fn:str) -> int:
+    "Run `fn` in this process: 0 if it passes, `STALLED` if it stalls, 1 if a cell fails; errors printed"
+    try: run_notebook(fn); return 0
+    except (CellTimeoutError, DeadKernelError) as e: print(f'{type(e).__name__}: {e}'[-3000:], flush=True); return STALLED
+    except Exception as e: print(f'{type(e).__name__}: {e}'[-3000:], flush=True); return 1
+
+def run_with_retry(fn:str) -> bool:
+    "Run `fn` in a process of its own, once more if it stalled; whether it passed"
     for attempt in (1, 2):
-        try: return run_notebook(fn)
-        except (CellTimeoutError, DeadKernelError) as e:
-            print(f'     {fn} stalled on attempt {attempt}: {e}', flush=True)
-            if attempt == 2: return f'{type(e).__name__}: {e}'[-3000:]
-        except Exception as e: return f'{type(e).__name__}: {e}'[-3000:]
+        try: status = subprocess.run([sys.executable, __file__, '--one', fn], timeout=NOTEBOOK_TIMEOUT).returncode
+        except subprocess.TimeoutExpired: status = STALLED; print(f'     {fn} still running after {NOTEBOOK_TIMEOUT} s', flush=True)
+        if status != STALLED: return status == 0
+        print(f'     {fn} stalled on attempt {attempt}', flush=True)
+    return False
 
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--one']: sys.exit(run_one(sys.argv[2]))
     import chapter7
     if not sys.argv[1:]: sys.exit(__doc__)
     print(f'chapter7 from {chapter7.__file__}', flush=True)
     failed = []
     for fn in sys.argv[1:]:
         start = time.perf_counter()
-        error = run_with_retry(fn)
-        print(f"{'FAIL' if error else 'ok  '} {fn} ({time.perf_counter() - start:.0f} s)", flush=True)
-        if error: failed.append(fn); print(error, flush=True)
+        passed = run_with_retry(fn)
+        print(f"{'ok  ' if passed else 'FAIL'} {fn} ({time.perf_counter() - start:.0f} s)", flush=True)
+        if not passed: failed.append(fn)
     if failed: sys.exit(f'{len(failed)} notebook(s) failed: {", ".join(failed)}')
