@@ -1,0 +1,50 @@
+"Measured results committed in `results/` and the prose that quotes them: every quoted figure must match its file"
+import json, re
+from pathlib import Path
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def markdown(nb:str) -> str:
+    cells = json.loads((ROOT/'nbs'/nb).read_text())['cells']
+    return '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'markdown')
+
+def table_rows(text:str, first:str) -> dict:
+    "Rows of the markdown table in `text` whose header starts with `first`: first column -> the other cells"
+    lines = text[text.index(f'| {first} |'):].splitlines()
+    rows = [[c.strip() for c in l.strip('|').split('|')] for l in lines[2:] if l.startswith('|')]
+    return {r[0]: r[1:] for r in rows}
+
+def test_progressive_cpu_table():
+    logs = pd.read_csv(ROOT/'results/progressive/cpu-xresnet18-32-64px.csv')
+    rows = table_rows(markdown('02_progressive_resizing.ipynb'), 'run')
+    assert set(rows) == set(logs.run)
+    for run, log in logs.groupby('run'):
+        accuracy, seconds, epochs = rows[run]
+        assert accuracy == f'{log.accuracy.iloc[-1]:.4f}' and seconds == f'{log.seconds.iloc[-1]:.0f}' and int(epochs) == len(log)
+
+def test_progressive_cpu_prose():
+    logs = {run: log.reset_index(drop=True) for run, log in pd.read_csv(ROOT/'results/progressive/cpu-xresnet18-32-64px.csv').groupby('run')}
+    prog, fixed = logs['progressive 32 -> 64 px'], logs['fixed 64 px']
+    text = ' '.join(markdown('02_progressive_resizing.ipynb').split())
+    saved = 1 - prog.seconds.iloc[-1] / fixed.seconds.iloc[-1]
+    lost = 100 * (fixed.accuracy.iloc[-1] - prog.accuracy.iloc[-1])
+    assert f'saved {saved:.0%} of the time and lost {lost:.1f} points' in text
+    small = prog[prog['size'] == 32]
+    assert f'An epoch at 32 pixels still took {small.seconds.iloc[-1] / len(small):.0f} seconds against {fixed.seconds.iloc[-1] / len(fixed):.0f} at 64' in text
+    switch = len(small)
+    assert f'lowered accuracy from {prog.accuracy[switch - 1]:.3f} to {prog.accuracy[switch]:.3f}' in text
+
+def test_bench_cpu_table():
+    report = json.loads((ROOT/'results/bench/cpu-xresnet18-64px-3ep.json').read_text())
+    text = markdown('09_bench.ipynb')
+    rows = table_rows(text, 'config')
+    for r in report['results']:
+        seconds, images, accuracy = rows[r['config']]
+        assert seconds == f"{r['seconds']:.0f}" and images == f"{r['train_images_per_sec']:.0f}"
+        assert accuracy == f"{r['accuracy']:.4f} ± {r['accuracy_std']:.4f}"
+    assert f"Cache build for all 13,394 images: {report['cache_build_seconds']:.1f} s" in text
+    by_config = {r['config']: r for r in report['results']}
+    readme = ' '.join((ROOT/'README.md').read_text().split())
+    assert (f"trained at {by_config['fast']['train_images_per_sec']:.0f} images/s against the stock pipeline's "
+            f"{by_config['stock']['train_images_per_sec']:.0f}") in readme
