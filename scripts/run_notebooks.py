@@ -40,7 +40,9 @@ class PolledChannel(AsyncZMQSocketChannel):
             if deadline is not None and time.monotonic() >= deadline: raise Empty
 
 class PolledKernelClient(AsyncKernelClient):
-    shell_channel_class = iopub_channel_class = stdin_channel_class = control_channel_class = Type(PolledChannel)
+    "jupyter_client's asynchronous kernel client with a `PolledChannel` for each of its ZMQ channels"
+    shell_channel_class, iopub_channel_class = Type(PolledChannel), Type(PolledChannel)
+    stdin_channel_class, control_channel_class = Type(PolledChannel), Type(PolledChannel)
 
 class PolledNotebookClient(NotebookClient):
     "nbclient's `NotebookClient`, talking to its kernel through `PolledKernelClient`"

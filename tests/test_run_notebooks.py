@@ -59,3 +59,7 @@ def test_polled_channel_reads_messages(delay):
     msg, seconds = asyncio.run(read())
     assert msg['msg_type'] == 'execute_reply' and msg['content'] == {'status': 'ok'}
     assert seconds < delay + 1
+
+def test_notebook_client_uses_polled_channels():
+    kc = run_notebooks.PolledNotebookClient(nbformat.v4.new_notebook(), kernel_name='python3').create_kernel_manager().client()
+    for channel in ('shell', 'iopub', 'stdin', 'control'): assert getattr(kc, f'{channel}_channel_class') is run_notebooks.PolledChannel
