@@ -48,3 +48,34 @@ def test_bench_cpu_table():
     readme = ' '.join((ROOT/'README.md').read_text().split())
     assert (f"trained at {by_config['fast']['train_images_per_sec']:.0f} images/s against the stock pipeline's "
             f"{by_config['stock']['train_images_per_sec']:.0f}") in readme
+
+def test_transfer_cpu_tables():
+    folder = ROOT/'results/transfer'
+    text = markdown('07_transfer_learning.ipynb')
+    pretraining = json.loads((folder/'cpu-xresnet18-64px-pretraining.json').read_text())['accuracy']
+    assert f'reaches {pretraining:.3f} accuracy on them' in ' '.join(text.split())
+    runs = pd.read_csv(folder/'cpu-xresnet18-64px-recipes.csv')
+    rows = table_rows(text, 'recipe')
+    for recipe, r in runs.groupby('recipe', sort=False):
+        full = r[r.data == 'all images'].sort_values('seed').accuracy
+        few = r[r.data == '100 per class'].sort_values('seed').accuracy
+        expected = [f'{a:.4f}' for a in (*full, full.mean())] + [f'{a:.3f}' for a in (*few, few.mean())]
+        assert rows[f'`{recipe}`' if recipe == 'fine_tune' else recipe] == expected, recipe
+    prog = pd.read_csv(folder/'cpu-xresnet18-64px-progressive.csv')
+    rows = table_rows(text, 'schedule')
+    for schedule, r in prog.groupby('schedule', sort=False):
+        r = r.sort_values('seed')
+        assert rows[schedule] == [f'{a:.4f}' for a in (*r.accuracy, r.accuracy.mean())] + [f'{r.seconds.mean():.0f}'], schedule
+
+def test_transfer_cpu_prose():
+    runs = pd.read_csv(ROOT/'results/transfer/cpu-xresnet18-64px-recipes.csv')
+    text = ' '.join(markdown('07_transfer_learning.ipynb').split())
+    for data, phrase in [('all images', 'training from scratch beat both transfer recipes on both seeds, by {lo:.1f} to {hi:.1f} points'),
+                         ('100 per class', 'both transfer recipes beat it on every seed, by {lo:.1f} to {hi:.1f} points ({mean:.1f} on average)')]:
+        acc = runs[runs.data == data].pivot(index='recipe', columns='seed', values='accuracy')
+        gaps = (100 * (acc.loc[['fine_tune', 'freeze/unfreeze']] - acc.loc['from scratch'])).abs()
+        assert phrase.format(lo=gaps.min().min(), hi=gaps.max().max(), mean=gaps.mean().mean()) in text, data
+    prog = pd.read_csv(ROOT/'results/transfer/cpu-xresnet18-64px-progressive.csv').pivot(index='schedule', columns='seed')
+    cost = 100 * (prog.accuracy.loc['fixed 64'] - prog.accuracy.loc['progressive 32->64'])
+    saved = 1 - prog.seconds.loc['progressive 32->64'].mean() / prog.seconds.loc['fixed 64'].mean()
+    assert f'on both seeds, {cost[0]:.1f} and {cost[1]:.1f} points, for {saved:.0%} less time' in text
