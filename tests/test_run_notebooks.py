@@ -1,4 +1,4 @@
-"The notebook runner of `make test-latest` (scripts/run_notebooks.py): it fails what fails, skips what is flagged, and times out"
+"The notebook runner of `make test-latest` (scripts/run_notebooks.py): it fails what fails, skips what is flagged, and its channels wait as long as asked, no longer"
 import asyncio, importlib.util, subprocess, sys, time
 from pathlib import Path
 from queue import Empty
