@@ -9,6 +9,7 @@ import pandas as pd
 from fastai.vision.all import *
 from fastcore.docments import docments
 from .data import *
+from .data import _subset   # the images `get_dls(per_class=...)` picks
 from .mixup import fit_and_score
 
 # %% auto #0
@@ -26,11 +27,14 @@ def get_arch(name:str):
     return ARCHS[name]
 
 # %% ../nbs/09_bench.ipynb #56be0bf5
-def time_cache_build(path:Path, presize:int=160) -> float:
+def time_cache_build(path:Path, presize:int=160,
+                     per_class:int|None=None, # Only the subset `get_dls(per_class=per_class, seed=0)` trains on
+                    ) -> float:
     "Seconds to build everything the fast path caches for `path` (see `presized_arrays`) in an empty folder"
+    files = _subset(imagenette_files(path), None, per_class, 0)
     with tempfile.TemporaryDirectory() as d:
         start = time.perf_counter()
-        presized_arrays(imagenette_files(path), presize, cache_dir=d)
+        presized_arrays(files, presize, cache_dir=d)
         return time.perf_counter() - start
 
 # %% ../nbs/09_bench.ipynb #7ed35087
@@ -98,13 +102,14 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
     if epochs < 1 or seeds < 1: raise ValueError("epochs and seeds must be at least 1")
     get_arch(arch); configs = check_configs(configs)   # fail on a typo before any work
     path = Path(path) if path else imagenette_path(160)
-    build = time_cache_build(path, max(160, round(size*1.25)))
+    build = time_cache_build(path, max(160, round(size*1.25)), per_class)
     res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr,
                     arch=arch, tuned_bs=tuned_bs, tuned_lr=tuned_lr, cache_dir=cache_dir, per_class=per_class)
     device = device_name()
-    print(f'{arch}, {epochs} epochs at {size} px on {device}; mean of {seeds} seeds; cache build {build:.1f} s')
+    subset = '' if per_class is None else f', {per_class} images per class and split'
+    print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds; cache build {build:.1f} s')
     print(res.round(4).to_string())
-    report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, cache_build_seconds=build,
+    report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, cache_build_seconds=build,
                   results=json.loads(res.reset_index().to_json(orient='records')))
     Path(out).write_text(json.dumps(report, indent=2))
     return report

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #b3ee7bc4
 from __future__ import annotations
-import os, random, shutil, itertools, hashlib, numbers
+import os, json, random, shutil, itertools, hashlib, numbers
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
@@ -15,7 +15,7 @@ __all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 
            'try_imagenette', 'class_name', 'make_synthetic_imagenette', 'imagenette_files', 'open_image', 'check_noise',
            'ImagenetteLabeller', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
            'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'CachedImageDL',
-           'presized_arrays', 'cached_dataloaders']
+           'presized_arrays', 'cached_dataloaders', 'save_results']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -424,3 +424,21 @@ def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` f
                      splits=GrandparentSplitter(valid_name='val')(files))
     return dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, device=device,
                              dl_kwargs=[dict(squares=squares), dict(squares=None)], after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)
+
+# %% ../nbs/00_data.ipynb #478021bb
+def save_results(obj,                    # A DataFrame, saved as CSV, or a dict, saved as JSON
+                 name:str,               # Its path under `results/`, e.g. 'mixup/cpu-xresnet18-64px.csv'
+                 root:str|Path|None=None, # Folder holding `results/`; default this repository, when run in a clone of it
+                 **kwargs,               # Passed to `DataFrame.to_csv` (e.g. `index=False`)
+                ) -> Path|None: # The file written, or None outside a clone of the repository
+    "Save a measurement that a notebook's prose quotes as `results/name`"
+    if root is None:
+        try: import nbdev
+        except ImportError: return None
+        if not nbdev.config.is_nbdev(): return None
+        root = nbdev.config.get_config().config_path
+    fn = Path(root)/'results'/name
+    fn.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(obj, pd.DataFrame): obj.to_csv(fn, **kwargs)
+    else: fn.write_text(json.dumps(obj, indent=1))
+    return fn

@@ -11,7 +11,7 @@ from .mixup import one_hot_target, fit_and_score
 
 # %% auto #0
 __all__ = ['check_eps', 'smooth_targets', 'plot_smoothed_targets', 'smoothing_widget', 'optimal_logit_gap', 'logit_gap_by_step',
-           'plot_logit_gaps', 'noise_table']
+           'plot_logit_gaps', 'noise_runs', 'noise_table']
 
 # %% ../nbs/05_label_smoothing.ipynb #801e64bb
 def check_eps(eps:float) -> float:
@@ -86,16 +86,23 @@ def plot_logit_gaps(gaps:dict, n:int=10) -> plt.Figure:
     return fig
 
 # %% ../nbs/05_label_smoothing.ipynb #cf2afb95
-def noise_table(make_dls,               # Function of `noise` returning DataLoaders, e.g. `partial(get_dls, 64, 128)`
-                noise_levels=(5, 25, 50), # Percent of mislabeled training images
-                eps:float=0.1,          # Smoothing for the label-smoothing runs
-                **kwargs                # Passed to `fit_and_score` (arch, epochs, lr, seed, ...)
-               ) -> pd.DataFrame:
-    "Clean validation accuracy with cross-entropy and with label smoothing, at each label-noise level"
+def noise_runs(make_dls,               # Function of `noise` returning DataLoaders, e.g. `partial(get_dls, 64, 128)`
+               noise_levels=(5, 25, 50), # Percent of mislabeled training images
+               eps:float=0.1,          # Smoothing for the label-smoothing runs
+               **kwargs                # Passed to `fit_and_score` (arch, epochs, lr, seed, ...)
+              ) -> pd.DataFrame: # One row per run: noise, loss, and `fit_and_score`'s accuracy, seconds, ...
+    "Train with cross-entropy and with label smoothing at each label-noise level, scored on the clean validation labels"
     check_eps(eps)
+    if not len(noise_levels): raise ValueError("Give at least one noise level")
     rows = []
     for noise in progress_bar(noise_levels, leave=False):
         dls = make_dls(noise=noise)
         for name, lf in (('cross-entropy', CrossEntropyLossFlat()), (f'label smoothing ε={eps:g}', LabelSmoothingCrossEntropyFlat(eps=eps))):
             rows.append(dict(noise=noise, loss=name, **fit_and_score(dls, loss_func=lf, **kwargs)))
-    return pd.DataFrame(rows).pivot(index='noise', columns='loss', values='accuracy')
+    return pd.DataFrame(rows)
+
+# %% ../nbs/05_label_smoothing.ipynb #9c9d865c
+def noise_table(runs:pd.DataFrame, # As `noise_runs` returns
+               ) -> pd.DataFrame: # A row per noise level, a column per loss
+    "Clean validation accuracy of `runs`, one row per noise level and one column per loss"
+    return runs.pivot(index='noise', columns='loss', values='accuracy')

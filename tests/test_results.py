@@ -53,6 +53,17 @@ def test_bench_cpu_table():
     assert (f"trained at {by_config['fast']['train_images_per_sec']:.0f} images/s against the stock pipeline's "
             f"{by_config['stock']['train_images_per_sec']:.0f}") in readme
 
+def bench_seed_spread() -> float:
+    "Points between the two seeds of the CPU benchmark's `fast` config (the std of two values is their gap over sqrt 2)"
+    report = json.loads((ROOT/'results/bench/cpu-xresnet18-64px-3ep.json').read_text())
+    fast = next(r for r in report['results'] if r['config'] == 'fast')
+    assert fast['runs'] == 2
+    return 100 * fast['accuracy_std'] * 2 ** 0.5
+
+def test_bench_seed_spread_quoted():
+    for nb in ('10_train.ipynb', '11_experiments.ipynb'):
+        assert f'two seeds of one recipe ended {bench_seed_spread():.1f} points apart' in ' '.join(markdown(nb).split()), nb
+
 def test_transfer_cpu_tables():
     folder = ROOT/'results/transfer'
     text = markdown('07_transfer_learning.ipynb')
@@ -87,3 +98,113 @@ def test_transfer_cpu_prose():
     assert f'on both seeds, {cost[0]:.1f} and {cost[1]:.1f} points, for {saved:.0%} less time' in text
     spread = 100 * prog.accuracy.loc['progressive 32->64'].agg(lambda a: a.max() - a.min())
     assert cost[0] < spread and f'the gap is smaller than the {spread:.1f} points between the progressive run' in text
+
+def noise_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise.csv')
+
+def test_noise_cpu_table():
+    acc = noise_runs().pivot(index='noise', columns='loss', values='accuracy')
+    rows = table_rows(markdown('05_label_smoothing.ipynb'), 'noise')
+    assert set(rows) == {f'{n}%' for n in acc.index}
+    for n, r in acc.iterrows():
+        diff = 100 * (r['label smoothing ε=0.1'] - r['cross-entropy'])
+        assert rows[f'{n}%'] == [f"{r['cross-entropy']:.4f}", f"{r['label smoothing ε=0.1']:.4f}", f'{diff:+.1f}'], n
+
+def test_noise_cpu_prose():
+    runs, text = noise_runs(), ' '.join(markdown('05_label_smoothing.ipynb').split())
+    assert f'each run took {runs.seconds.min():.0f} to {runs.seconds.max():.0f} s' in text
+    acc = runs.pivot(index='noise', columns='loss', values='accuracy')
+    cost = 100 * (acc.loc[5, 'cross-entropy'] - acc.loc[50, 'cross-entropy'])
+    assert f"took {cost:.1f} points off cross-entropy's accuracy" in text
+    gain = 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])
+    # the prose says smoothing won only at 25% noise, by under a point, and lost at the other two levels
+    assert list(gain.index[gain > 0]) == [25] and f'It was ahead only at 25%, by {gain[25]:.1f} points' in text
+    spread = bench_seed_spread()
+    assert (gain.abs() < spread).all() and f'every difference is smaller than the {spread:.1f} points between two seeds' in text
+
+def mixup_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px.csv')
+
+def test_mixup_cpu_table():
+    acc = mixup_runs().pivot(index='epochs', columns='run', values='accuracy')
+    rows = table_rows(markdown('04_mixup.ipynb'), 'epochs')
+    assert set(rows) == {str(e) for e in acc.index}
+    for e, r in acc.iterrows():
+        assert rows[str(e)] == [f"{r['plain']:.4f}", f"{r['MixUp(0.4)']:.4f}", f"{100 * (r['MixUp(0.4)'] - r['plain']):+.1f}"], e
+
+def test_mixup_cpu_prose():
+    runs, text = mixup_runs(), ' '.join(markdown('04_mixup.ipynb').split())
+    acc = runs.pivot(index='epochs', columns='run', values='accuracy')
+    gap = 100 * (acc['MixUp(0.4)'] - acc['plain'])
+    assert gap[5] < 0 and f'At 5 epochs Mixup cost {-gap[5]:.1f} points' in text
+    gained = 100 * (acc.loc[20] - acc.loc[5])
+    assert f"plain training gained {gained['plain']:.1f} points and Mixup {gained['MixUp(0.4)']:.1f}, ending {gap[20]:.1f} points ahead" in text
+    spread = bench_seed_spread()
+    assert 0 < gap[20] < spread and abs(gap[5]) < spread + 0.5
+    assert f'two seeds of one recipe ended {spread:.1f} points apart in the CPU benchmark of `09_bench`, so these runs go the way the chapter says without proving it' in text
+    s = runs.set_index(['epochs', 'run']).seconds
+    assert (f"the runs took {s[5, 'plain']:.0f} s without it and {s[5, 'MixUp(0.4)']:.0f} s with it at 5 epochs, "
+            f"{s[20, 'plain']:.0f} s and {s[20, 'MixUp(0.4)']:.0f} s at 20") in text
+    # the plain 5-epoch run repeats 02's fixed 64-pixel run: same recipe and seed, same accuracy to every digit
+    fixed = progressive_logs().query("run == 'fixed 64 px'").accuracy.iloc[-1]
+    assert acc.loc[5, 'plain'] == fixed and 'ended at the same accuracy to every digit' in text
+
+def normalization_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/normalization/cpu-xresnet18-64px.csv', index_col='run')
+
+def test_normalization_cpu_table():
+    runs = normalization_runs()
+    rows = table_rows(markdown('01_normalization.ipynb'), 'run')
+    assert set(rows) == set(runs.index)
+    for run, r in runs.iterrows():
+        assert rows[run] == [f'{r.accuracy:.4f}', '' if pd.isna(r.seconds) else f'{r.seconds:.0f}'], run
+
+def test_normalization_cpu_prose():
+    acc, text = normalization_runs().accuracy, ' '.join(markdown('01_normalization.ipynb').split())
+    gain, spread = 100 * (acc['normalized'] - acc['not normalized']), bench_seed_spread()
+    assert 0 < gain < spread and f'the normalized run came out {gain:.1f} points ahead, less than the {spread:.1f} points' in text
+    assert acc['normalized, shown unnormalized images'] < 0.2   # "barely above the 0.1 of guessing"
+    assert f"fell from {acc['normalized']:.4f} to {acc['normalized, shown unnormalized images']:.4f}" in text
+    assert acc['normalized'] == mixup_runs().query("epochs == 5 and run == 'plain'").accuracy.item()
+
+def test_tta_cpu_table_and_prose():
+    t = pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
+    text = markdown('03_tta.ipynb')
+    rows = table_rows(text, 'prediction')
+    assert set(rows) == set(t.index)
+    for name, r in t.iterrows(): assert rows[name] == [f'{r.accuracy:.4f}', f'{r.seconds:.1f}', f'{r.time_ratio:.1f}'], name
+    text = ' '.join(text.split())
+    gain = 100 * (t.accuracy - t.accuracy['plain'])
+    assert (gain.drop('plain') > 0).all()   # "reproduces": every kind of TTA beat the plain pass
+    assert f"fastai's `tta` added {gain['tta (n=4)']:.1f} points for {t.time_ratio['tta (n=4)']:.1f} times" in text
+    assert (f"Five-crop TTA added {gain['five-crop tta']:.1f} points ({gain['five-crop tta (max)']:.1f} with the maximum) "
+            f"for {t.time_ratio['five-crop tta']:.1f} times: the corners help, less than fastai's") in text
+    assert gain['tta (n=4)'] > gain[['five-crop tta', 'five-crop tta (max)']].max()
+
+def test_readme_cpu_claims():
+    "The README's table of the chapter's claims quotes the same files as the notebooks"
+    rows = {r[-1]: r[0] for r in table_rows((ROOT/'README.md').read_text(), 'the chapter says').values()}
+    norm = normalization_runs().accuracy
+    assert (f"fell from {norm['normalized']:.4f} to {norm['normalized, shown unnormalized images']:.4f} accuracy; "
+            f"training from scratch without `Normalize` cost {100 * (norm['normalized'] - norm['not normalized']):.1f} points") in rows['`01_normalization`']
+    logs = {run: log for run, log in progressive_logs().groupby('run')}
+    prog, fixed = logs['progressive 32 -> 64 px'], logs['fixed 64 px']
+    saved, lost = 1 - prog.seconds.iloc[-1] / fixed.seconds.iloc[-1], 100 * (fixed.accuracy.iloc[-1] - prog.accuracy.iloc[-1])
+    assert rows['`02_progressive_resizing`'] == f'{saved:.0%} less time, {lost:.1f} points lower: not reproduced'
+    t = pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
+    gain = 100 * (t.accuracy - t.accuracy['plain'])
+    assert rows['`03_tta`'] == (f"`tta` +{gain['tta (n=4)']:.1f} points for {t.time_ratio['tta (n=4)']:.1f}× the inference time, "
+                                f"five-crop TTA +{gain['five-crop tta']:.1f}")
+    acc = mixup_runs().pivot(index='epochs', columns='run', values='accuracy')
+    gap = 100 * (acc['MixUp(0.4)'] - acc['plain'])
+    assert rows['`04_mixup`'].startswith(f'{gap[5]:.1f} points at 5 epochs, {gap[20]:+.1f} at 20')
+    noise = noise_runs().pivot(index='noise', columns='loss', values='accuracy')
+    g = 100 * (noise['label smoothing ε=0.1'] - noise['cross-entropy'])
+    assert rows['`05_label_smoothing`'].startswith(f'{g[5]:.1f}, {g[25]:+.1f} and {g[50]:.1f} points at 5%, 25% and 50% wrong labels')
+    runs = transfer_runs()
+    gaps = {}
+    for data in ('all images', '100 per class'):
+        a = runs[runs.data == data].pivot(index='recipe', columns='seed', values='accuracy')
+        gaps[data] = 100 * (a.loc[['fine_tune', 'freeze/unfreeze']] - a.loc['from scratch'])
+    few, full = gaps['100 per class'], -gaps['all images']
+    assert rows['`07_transfer_learning`'] == (f'+{few.mean().mean():.1f} points with 100 images per class; '
+                                              f'from scratch {full.min().min():.1f} to {full.max().max():.1f} points better with all of them')
+    readme = ' '.join((ROOT/'README.md').read_text().split())
+    assert f'two seeds of one recipe ended {bench_seed_spread():.1f} points apart' in readme
