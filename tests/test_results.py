@@ -1,5 +1,5 @@
 "Measured results committed in `results/` and the prose that quotes them: every quoted figure must match its file"
-import json, re
+import json
 from pathlib import Path
 import pandas as pd
 
@@ -15,9 +15,40 @@ def table_rows(text:str, first:str) -> dict:
     rows = [[c.strip() for c in l.strip('|').split('|')] for l in lines[2:] if l.startswith('|')]
     return {r[0]: r[1:] for r in rows}
 
+# One loader per results file
+def bench_report() -> dict: return json.loads((ROOT/'results/bench/cpu-xresnet18-64px-3ep.json').read_text())
 def progressive_logs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/progressive/cpu-xresnet18-32-64px.csv')
 def transfer_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/transfer/cpu-xresnet18-64px-recipes.csv')
 def transfer_progressive() -> pd.DataFrame: return pd.read_csv(ROOT/'results/transfer/cpu-xresnet18-64px-progressive.csv')
+def noise_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise.csv')
+def mixup_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px.csv')
+def normalization_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/normalization/cpu-xresnet18-64px.csv', index_col='run')
+def tta_table() -> pd.DataFrame: return pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
+
+# The gaps the notebooks and the README both quote, computed once
+def progressive_cost() -> tuple:
+    "(share of time saved, points lost) by the progressive run of 02 against the fixed one"
+    logs = {run: log for run, log in progressive_logs().groupby('run')}
+    prog, fixed = logs['progressive 32 -> 64 px'], logs['fixed 64 px']
+    return 1 - prog.seconds.iloc[-1] / fixed.seconds.iloc[-1], 100 * (fixed.accuracy.iloc[-1] - prog.accuracy.iloc[-1])
+
+def transfer_gaps(data:str) -> pd.DataFrame:
+    "Points by which each transfer recipe beat training from scratch, per seed, on `data`"
+    runs = transfer_runs()
+    acc = runs[runs.data == data].pivot(index='recipe', columns='seed', values='accuracy')
+    return 100 * (acc.loc[['fine_tune', 'freeze/unfreeze']] - acc.loc['from scratch'])
+
+def tta_gains() -> pd.Series: t = tta_table(); return 100 * (t.accuracy - t.accuracy['plain'])
+def mixup_accuracy() -> pd.DataFrame: return mixup_runs().pivot(index='epochs', columns='run', values='accuracy')
+def mixup_gaps() -> pd.Series: acc = mixup_accuracy(); return 100 * (acc['MixUp(0.4)'] - acc['plain'])
+def noise_accuracy() -> pd.DataFrame: return noise_runs().pivot(index='noise', columns='loss', values='accuracy')
+def smoothing_gains() -> pd.Series: acc = noise_accuracy(); return 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])
+
+def bench_seed_spread() -> float:
+    "Points between the two seeds of the CPU benchmark's `fast` config (the std of two values is their gap over sqrt 2)"
+    fast = next(r for r in bench_report()['results'] if r['config'] == 'fast')
+    assert fast['runs'] == 2
+    return 100 * fast['accuracy_std'] * 2 ** 0.5
 
 def test_progressive_cpu_table():
     logs = progressive_logs()
@@ -31,8 +62,7 @@ def test_progressive_cpu_prose():
     logs = {run: log.reset_index(drop=True) for run, log in progressive_logs().groupby('run')}
     prog, fixed = logs['progressive 32 -> 64 px'], logs['fixed 64 px']
     text = ' '.join(markdown('02_progressive_resizing.ipynb').split())
-    saved = 1 - prog.seconds.iloc[-1] / fixed.seconds.iloc[-1]
-    lost = 100 * (fixed.accuracy.iloc[-1] - prog.accuracy.iloc[-1])
+    saved, lost = progressive_cost()
     assert saved > 0 and lost > 0 and f'saved {saved:.0%} of the time and lost {lost:.1f} points' in text
     small = prog[prog['size'] == 32]
     assert f'An epoch at 32 pixels still took {small.seconds.iloc[-1] / len(small):.0f} seconds against {fixed.seconds.iloc[-1] / len(fixed):.0f} at 64' in text
@@ -40,7 +70,7 @@ def test_progressive_cpu_prose():
     assert f'lowered accuracy from {prog.accuracy[switch - 1]:.3f} to {prog.accuracy[switch]:.3f}' in text
 
 def test_bench_cpu_table():
-    report = json.loads((ROOT/'results/bench/cpu-xresnet18-64px-3ep.json').read_text())
+    report = bench_report()
     text = markdown('09_bench.ipynb')
     rows = table_rows(text, 'config')
     for r in report['results']:
@@ -52,13 +82,6 @@ def test_bench_cpu_table():
     readme = ' '.join((ROOT/'README.md').read_text().split())
     assert (f"trained at {by_config['fast']['train_images_per_sec']:.0f} images/s against the stock pipeline's "
             f"{by_config['stock']['train_images_per_sec']:.0f}") in readme
-
-def bench_seed_spread() -> float:
-    "Points between the two seeds of the CPU benchmark's `fast` config (the std of two values is their gap over sqrt 2)"
-    report = json.loads((ROOT/'results/bench/cpu-xresnet18-64px-3ep.json').read_text())
-    fast = next(r for r in report['results'] if r['config'] == 'fast')
-    assert fast['runs'] == 2
-    return 100 * fast['accuracy_std'] * 2 ** 0.5
 
 def test_bench_seed_spread_quoted():
     for nb in ('10_train.ipynb', '11_experiments.ipynb'):
@@ -83,11 +106,10 @@ def test_transfer_cpu_tables():
         assert rows[schedule] == [f'{a:.4f}' for a in (*r.accuracy, r.accuracy.mean())] + [f'{r.seconds.mean():.0f}'], schedule
 
 def test_transfer_cpu_prose():
-    runs, text = transfer_runs(), ' '.join(markdown('07_transfer_learning.ipynb').split())
+    text = ' '.join(markdown('07_transfer_learning.ipynb').split())
     for data, winner, phrase in [('all images', 'from scratch', 'training from scratch beat both transfer recipes on both seeds, by {lo:.1f} to {hi:.1f} points'),
                                  ('100 per class', 'transfer', 'both transfer recipes beat it on every seed, by {lo:.1f} to {hi:.1f} points ({mean:.1f} on average)')]:
-        acc = runs[runs.data == data].pivot(index='recipe', columns='seed', values='accuracy')
-        gaps = 100 * (acc.loc[['fine_tune', 'freeze/unfreeze']] - acc.loc['from scratch'])
+        gaps = transfer_gaps(data)
         if winner == 'from scratch': gaps = -gaps
         assert (gaps > 0).all().all(), (data, gaps)   # the winner the prose names won every comparison
         assert phrase.format(lo=gaps.min().min(), hi=gaps.max().max(), mean=gaps.mean().mean()) in text, data
@@ -99,10 +121,8 @@ def test_transfer_cpu_prose():
     spread = 100 * prog.accuracy.loc['progressive 32->64'].agg(lambda a: a.max() - a.min())
     assert cost[0] < spread and f'the gap is smaller than the {spread:.1f} points between the progressive run' in text
 
-def noise_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise.csv')
-
 def test_noise_cpu_table():
-    acc = noise_runs().pivot(index='noise', columns='loss', values='accuracy')
+    acc = noise_accuracy()
     rows = table_rows(markdown('05_label_smoothing.ipynb'), 'noise')
     assert set(rows) == {f'{n}%' for n in acc.index}
     for n, r in acc.iterrows():
@@ -112,19 +132,16 @@ def test_noise_cpu_table():
 def test_noise_cpu_prose():
     runs, text = noise_runs(), ' '.join(markdown('05_label_smoothing.ipynb').split())
     assert f'each run took {runs.seconds.min():.0f} to {runs.seconds.max():.0f} s' in text
-    acc = runs.pivot(index='noise', columns='loss', values='accuracy')
+    acc, gain = noise_accuracy(), smoothing_gains()
     cost = 100 * (acc.loc[5, 'cross-entropy'] - acc.loc[50, 'cross-entropy'])
     assert f"took {cost:.1f} points off cross-entropy's accuracy" in text
-    gain = 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])
     # the prose says smoothing won only at 25% noise, by under a point, and lost at the other two levels
     assert list(gain.index[gain > 0]) == [25] and f'It was ahead only at 25%, by {gain[25]:.1f} points' in text
     spread = bench_seed_spread()
     assert (gain.abs() < spread).all() and f'every difference is smaller than the {spread:.1f} points between two seeds' in text
 
-def mixup_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px.csv')
-
 def test_mixup_cpu_table():
-    acc = mixup_runs().pivot(index='epochs', columns='run', values='accuracy')
+    acc = mixup_accuracy()
     rows = table_rows(markdown('04_mixup.ipynb'), 'epochs')
     assert set(rows) == {str(e) for e in acc.index}
     for e, r in acc.iterrows():
@@ -132,8 +149,7 @@ def test_mixup_cpu_table():
 
 def test_mixup_cpu_prose():
     runs, text = mixup_runs(), ' '.join(markdown('04_mixup.ipynb').split())
-    acc = runs.pivot(index='epochs', columns='run', values='accuracy')
-    gap = 100 * (acc['MixUp(0.4)'] - acc['plain'])
+    acc, gap = mixup_accuracy(), mixup_gaps()
     assert gap[5] < 0 and f'At 5 epochs Mixup cost {-gap[5]:.1f} points' in text
     gained = 100 * (acc.loc[20] - acc.loc[5])
     assert f"plain training gained {gained['plain']:.1f} points and Mixup {gained['MixUp(0.4)']:.1f}, ending {gap[20]:.1f} points ahead" in text
@@ -146,8 +162,6 @@ def test_mixup_cpu_prose():
     # the plain 5-epoch run repeats 02's fixed 64-pixel run: same recipe and seed, same accuracy to every digit
     fixed = progressive_logs().query("run == 'fixed 64 px'").accuracy.iloc[-1]
     assert acc.loc[5, 'plain'] == fixed and 'ended at the same accuracy to every digit' in text
-
-def normalization_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/normalization/cpu-xresnet18-64px.csv', index_col='run')
 
 def test_normalization_cpu_table():
     runs = normalization_runs()
@@ -162,16 +176,15 @@ def test_normalization_cpu_prose():
     assert 0 < gain < spread and f'the normalized run came out {gain:.1f} points ahead, less than the {spread:.1f} points' in text
     assert acc['normalized, shown unnormalized images'] < 0.2   # "barely above the 0.1 of guessing"
     assert f"fell from {acc['normalized']:.4f} to {acc['normalized, shown unnormalized images']:.4f}" in text
-    assert acc['normalized'] == mixup_runs().query("epochs == 5 and run == 'plain'").accuracy.item()
+    assert acc['normalized'] == mixup_accuracy().loc[5, 'plain']
 
 def test_tta_cpu_table_and_prose():
-    t = pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
+    t, gain = tta_table(), tta_gains()
     text = markdown('03_tta.ipynb')
     rows = table_rows(text, 'prediction')
     assert set(rows) == set(t.index)
     for name, r in t.iterrows(): assert rows[name] == [f'{r.accuracy:.4f}', f'{r.seconds:.1f}', f'{r.time_ratio:.1f}'], name
     text = ' '.join(text.split())
-    gain = 100 * (t.accuracy - t.accuracy['plain'])
     assert (gain.drop('plain') > 0).all()   # "reproduces": every kind of TTA beat the plain pass
     assert f"fastai's `tta` added {gain['tta (n=4)']:.1f} points for {t.time_ratio['tta (n=4)']:.1f} times" in text
     assert (f"Five-crop TTA added {gain['five-crop tta']:.1f} points ({gain['five-crop tta (max)']:.1f} with the maximum) "
@@ -180,31 +193,21 @@ def test_tta_cpu_table_and_prose():
 
 def test_readme_cpu_claims():
     "The README's table of the chapter's claims quotes the same files as the notebooks"
-    rows = {r[-1]: r[0] for r in table_rows((ROOT/'README.md').read_text(), 'the chapter says').values()}
+    readme = (ROOT/'README.md').read_text()
+    rows = {r[-1]: r[0] for r in table_rows(readme, 'the chapter says').values()}
     norm = normalization_runs().accuracy
     assert (f"fell from {norm['normalized']:.4f} to {norm['normalized, shown unnormalized images']:.4f} accuracy; "
             f"training from scratch without `Normalize` cost {100 * (norm['normalized'] - norm['not normalized']):.1f} points") in rows['`01_normalization`']
-    logs = {run: log for run, log in progressive_logs().groupby('run')}
-    prog, fixed = logs['progressive 32 -> 64 px'], logs['fixed 64 px']
-    saved, lost = 1 - prog.seconds.iloc[-1] / fixed.seconds.iloc[-1], 100 * (fixed.accuracy.iloc[-1] - prog.accuracy.iloc[-1])
+    saved, lost = progressive_cost()
     assert rows['`02_progressive_resizing`'] == f'{saved:.0%} less time, {lost:.1f} points lower: not reproduced'
-    t = pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
-    gain = 100 * (t.accuracy - t.accuracy['plain'])
+    t, gain = tta_table(), tta_gains()
     assert rows['`03_tta`'] == (f"`tta` +{gain['tta (n=4)']:.1f} points for {t.time_ratio['tta (n=4)']:.1f}× the inference time, "
                                 f"five-crop TTA +{gain['five-crop tta']:.1f}")
-    acc = mixup_runs().pivot(index='epochs', columns='run', values='accuracy')
-    gap = 100 * (acc['MixUp(0.4)'] - acc['plain'])
+    gap = mixup_gaps()
     assert rows['`04_mixup`'].startswith(f'{gap[5]:.1f} points at 5 epochs, {gap[20]:+.1f} at 20')
-    noise = noise_runs().pivot(index='noise', columns='loss', values='accuracy')
-    g = 100 * (noise['label smoothing ε=0.1'] - noise['cross-entropy'])
+    g = smoothing_gains()
     assert rows['`05_label_smoothing`'].startswith(f'{g[5]:.1f}, {g[25]:+.1f} and {g[50]:.1f} points at 5%, 25% and 50% wrong labels')
-    runs = transfer_runs()
-    gaps = {}
-    for data in ('all images', '100 per class'):
-        a = runs[runs.data == data].pivot(index='recipe', columns='seed', values='accuracy')
-        gaps[data] = 100 * (a.loc[['fine_tune', 'freeze/unfreeze']] - a.loc['from scratch'])
-    few, full = gaps['100 per class'], -gaps['all images']
+    few, full = transfer_gaps('100 per class'), -transfer_gaps('all images')
     assert rows['`07_transfer_learning`'] == (f'+{few.mean().mean():.1f} points with 100 images per class; '
                                               f'from scratch {full.min().min():.1f} to {full.max().max():.1f} points better with all of them')
-    readme = ' '.join((ROOT/'README.md').read_text().split())
-    assert f'two seeds of one recipe ended {bench_seed_spread():.1f} points apart' in readme
+    assert f'two seeds of one recipe ended {bench_seed_spread():.1f} points apart' in ' '.join(readme.split())
