@@ -11,10 +11,11 @@ from fastcore.docments import docments
 from .data import *
 from .data import _subset   # the images `get_dls(per_class=...)` picks
 from .mixup import fit_and_score
+from .normalization import seeded_learner, check_precision
 
 # %% auto #0
-__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'check_configs', 'benchmark', 'device_name', 'main', 'parser_for', 'run_cli',
-           'cli']
+__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'check_configs', 'benchmark', 'time_parts', 'device_name', 'main',
+           'parser_for', 'run_cli', 'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -76,6 +77,48 @@ def benchmark(path:Path,               # Imagenette-style folder
                                                   seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
                                                   accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'))
     if 'stock' in res.index: res['speedup'] = res.loc['stock', 'seconds'] / res.seconds
+    return res
+
+# %% ../nbs/09_bench.ipynb #1e4a41f4
+def _sync(device):
+    "Wait for `device`'s queued work, so that a timer reads work done rather than work queued"
+    if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
+
+def time_parts(path:Path,             # Imagenette-style folder
+               bs:int=64,             # Batch size
+               size:int=128,          # Image size
+               arch:str='xresnet50',  # Model: one of `ARCHS`
+               precision:str='fp32',  # 'fp32', or mixed precision 'fp16' or 'bf16'
+               channels_last:bool=False, # Channels-last memory format
+               steps:int=20,          # Timed steps of the model alone, after 5 warm-up steps
+               **dls_kwargs,          # Passed to `get_dls(..., fast=True)` (e.g. `cache_dir`, `per_class`)
+              ) -> dict: # Images/s and ms per batch of the data and of the model alone; seconds of two `fit(1)` epochs
+    "Time the parts of a fast-path epoch: batches alone, the model's training steps alone, and fastai's `fit` over both"
+    if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
+    check_precision(precision)
+    dls = get_dls(bs, size, path=path, fast=True, seed=0, **dls_kwargs)
+    dev = dls.device or default_device()
+    res = dict(bs=bs, size=size, arch=arch, precision=precision, channels_last=channels_last)
+    n = 0; _sync(dev); start = time.perf_counter()
+    for x, y in dls.train: n += len(x)
+    _sync(dev); sec = time.perf_counter() - start
+    res.update(data_images_per_sec=n / sec, data_ms_per_batch=1000 * sec / len(dls.train))
+    model = get_arch(arch)(n_out=dls.c).to(dev)
+    opt = torch.optim.Adam(model.parameters())
+    x, y = torch.randn(bs, 3, size, size, device=dev), torch.randint(0, dls.c, (bs,), device=dev)
+    if channels_last: model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    amp = dict(device_type=torch.device(dev).type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16, enabled=precision != 'fp32')
+    for i in range(5 + steps):
+        if i == 5: _sync(dev); start = time.perf_counter()
+        with torch.autocast(**amp): loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+    _sync(dev); sec = (time.perf_counter() - start) / steps
+    res.update(model_images_per_sec=bs / sec, model_ms_per_step=1000 * sec)
+    learn = seeded_learner(dls, get_arch(arch), 0, precision, channels_last, deterministic=False)
+    for epoch in ('first', 'second'):
+        _sync(dev); start = time.perf_counter()
+        with learn.no_logging(), learn.no_bar(): learn.fit(1, 1e-3)
+        _sync(dev); res[f'fit_{epoch}_epoch_seconds'] = time.perf_counter() - start
     return res
 
 # %% ../nbs/09_bench.ipynb #60649a0c
