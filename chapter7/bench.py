@@ -14,8 +14,8 @@ from .mixup import fit_and_score
 from .normalization import seeded_learner, check_precision
 
 # %% auto #0
-__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'check_configs', 'benchmark', 'time_parts', 'device_name', 'main',
-           'parser_for', 'run_cli', 'cli']
+__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'check_configs', 'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli',
+           'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -120,11 +120,6 @@ def time_parts(path:Path,             # Imagenette-style folder
         with learn.no_logging(), learn.no_bar(): learn.fit(1, 1e-3)
         _sync(dev); res[f'fit_{epoch}_epoch_seconds'] = time.perf_counter() - start
     return res
-
-# %% ../nbs/09_bench.ipynb #60649a0c
-def device_name() -> str:
-    "What the measurements ran on: the GPU's name, or 'cpu'"
-    return torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
 
 # %% ../nbs/09_bench.ipynb #45fd3979
 def main(path:str=None,        # Imagenette folder; default `imagenette_path(160)`

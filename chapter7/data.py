@@ -15,7 +15,7 @@ __all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 
            'try_imagenette', 'class_name', 'make_synthetic_imagenette', 'imagenette_files', 'open_image', 'check_noise',
            'ImagenetteLabeller', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
            'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'CachedImageDL',
-           'presized_arrays', 'cached_dataloaders', 'save_results', 'device_tag']
+           'presized_arrays', 'cached_dataloaders', 'save_results', 'device_name', 'device_tag']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -444,8 +444,11 @@ def save_results(obj,                    # A DataFrame, saved as CSV, or a dict,
     return fn
 
 # %% ../nbs/00_data.ipynb #c5fa8632
+def device_name() -> str:
+    "What the measurements ran on: the GPU's name, or 'cpu'"
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
+
 def device_tag(name:str|None=None, # A device's name; default the GPU's, or 'cpu' without one
               ) -> str: # Lower case, words joined by '-', e.g. 'nvidia-h100-80gb-hbm3'
     "The device that measurements ran on, as a part of a file name"
-    if name is None: name = torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
-    return '-'.join(re.findall(r'[a-z0-9]+', name.lower()))
+    return '-'.join(re.findall(r'[a-z0-9]+', (device_name() if name is None else name).lower()))

@@ -10,8 +10,8 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from fastai.vision.all import *
 from .train import train_once, check_settings
-from .bench import run_cli, device_name
-from .data import _save_atomically
+from .bench import run_cli
+from .data import device_name, _save_atomically
 
 # %% auto #0
 __all__ = ['CHAPTER_EXPERIMENTS', 'LEADERBOARD_EXPERIMENTS', 'EXPERIMENTS', 'select_experiments', 'load_results',

@@ -36,6 +36,10 @@ def h200_progressive_logs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/pr
 
 TRAIN_IMAGES = 9469   # imagenette2-160's training set; training drops the last partial batch
 
+def epoch_seconds(run:dict, ms_per_batch:str) -> float:
+    "Seconds an epoch of `run`'s full batches takes at its `ms_per_batch` figure (a `time_parts` record)"
+    return TRAIN_IMAGES // run['bs'] * run[ms_per_batch] / 1000
+
 # The gaps the notebooks and the README both quote, computed once
 def progressive_cost(logs:pd.DataFrame|None=None, prog:str='progressive 32 -> 64 px', fixed:str='fixed 64 px') -> tuple:
     "(share of time saved, points lost) by the progressive run of 02 against the fixed one; default the CPU runs"
@@ -256,13 +260,12 @@ def test_time_parts_h200():
     small, big = parts['runs']
     assert (small['bs'], big['bs']) == (64, 256)
     flat = ' '.join(text.split())
-    n = TRAIN_IMAGES // 64
-    data, model = round(n * small['data_ms_per_batch'] / 1000, 1), round(n * small['model_ms_per_step'] / 1000, 1)
-    assert (f"the {n} training batches of an epoch take {data:.1f} s of data and {model:.1f} s of model steps, yet the second "
+    data, model = round(epoch_seconds(small, 'data_ms_per_batch'), 1), round(epoch_seconds(small, 'model_ms_per_step'), 1)
+    assert (f"the {TRAIN_IMAGES // 64} training batches of an epoch take {data:.1f} s of data and {model:.1f} s of model steps, yet the second "
             f"epoch of `fit` took {small['fit_second_epoch_seconds']:.1f} s: the other {small['fit_second_epoch_seconds'] - data - model:.1f} s") in flat
     assert abs(small['data_ms_per_batch'] - big['data_ms_per_batch']) < 0.2 * small['data_ms_per_batch']   # "about the same time per batch"
-    n = TRAIN_IMAGES // 256
-    both, five = n * (big['data_ms_per_batch'] + big['model_ms_per_step']) / 1000, big['fit_first_epoch_seconds'] + 4 * big['fit_second_epoch_seconds']
+    both = epoch_seconds(big, 'data_ms_per_batch') + epoch_seconds(big, 'model_ms_per_step')
+    five = big['fit_first_epoch_seconds'] + 4 * big['fit_second_epoch_seconds']
     assert f"data and model steps make up {both:.1f} s of an epoch's {big['fit_second_epoch_seconds']:.1f}" in flat
     tuned = by['fast-tuned']['seconds']
     assert 1.8 < tuned / five < 2.2   # "twice that"
@@ -274,7 +277,9 @@ def test_normalization_h200():
     assert table_rows(text, 'run') == {run: [f'{a:.4f}'] for run, a in acc.items()}
     gap = 100 * (acc['not normalized'] - acc['normalized'])
     assert acc['normalized'] >= 0.74   # the gpu cell's check
-    assert 0 < gap < bench_seed_spread() and f'the run without `Normalize` came out {gap:.1f} points ahead' in ' '.join(text.split())
+    flat, spread = ' '.join(text.split()), bench_seed_spread()
+    assert 0 < gap < spread and f'the run without `Normalize` came out {gap:.1f} points ahead' in flat
+    assert f'two seeds of one recipe differed by {spread:.1f} points' in flat
 
 def test_progressive_h200():
     logs = {run: log.reset_index(drop=True) for run, log in h200_progressive_logs().groupby('run')}
@@ -287,7 +292,8 @@ def test_progressive_h200():
     flat = ' '.join(text.split())
     assert saved > 0 and lost > 0 and f'Progressive resizing saved {saved:.0%} of the time and lost {lost:.1f} points of accuracy' in flat
     small = prog[prog['size'] == 64]
-    assert f"An epoch at 64 pixels took {small.seconds.iloc[-1] / len(small):.1f} seconds against {fixed.seconds.iloc[-1] / len(fixed):.1f} at 128" in flat
+    at_64, at_128 = small.seconds.iloc[-1] / len(small), fixed.seconds.iloc[-1] / len(fixed)
+    assert f"An epoch at 64 pixels took {at_64:.1f} seconds against {at_128:.1f} at 128, half the time" in flat and 0.45 < at_64 / at_128 < 0.55
     k = len(small)
     assert f'the first epoch at 128 pixels lowered it from {prog.accuracy[k - 1]:.3f} to {prog.accuracy[k]:.3f}' in flat
 
@@ -310,5 +316,5 @@ def test_readme_gpu_claims():
             f"({fast['accuracy']:.4f} and {stock['accuracy']:.4f}), and a run took {fast['seconds']:.0f} s instead of {stock['seconds']:.0f}; "
             f"with bf16, channels-last and batch size 256 it took {tuned['seconds']:.0f} s, but reached only {tuned['accuracy']:.4f}") in flat
     small, big = h200_parts()['runs']
-    assert (f"the model alone trains an epoch in {TRAIN_IMAGES // 64 * small['model_ms_per_step'] / 1000:.1f} s at batch size 64 (fp32) "
-            f"and in {TRAIN_IMAGES // 256 * big['model_ms_per_step'] / 1000:.1f} s at 256 (bf16)") in flat
+    assert (f"the model alone trains an epoch in {epoch_seconds(small, 'model_ms_per_step'):.1f} s at batch size 64 (fp32) "
+            f"and in {epoch_seconds(big, 'model_ms_per_step'):.1f} s at 256 (bf16)") in flat
