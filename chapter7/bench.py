@@ -14,8 +14,8 @@ from .mixup import fit_and_score
 from .normalization import seeded_learner, check_precision
 
 # %% auto #0
-__all__ = ['ARCHS', 'get_arch', 'time_cache_build', 'check_configs', 'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli',
-           'cli']
+__all__ = ['ARCHS', 'OPTIMIZERS', 'get_arch', 'time_cache_build', 'check_configs', 'warm_up', 'ForeachAdam', 'get_opt',
+           'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli', 'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -47,6 +47,76 @@ def check_configs(configs:str|list, # Config names, or one comma-separated strin
     if unknown or not names: raise ValueError(f"Unknown configs {unknown}: choose from 'stock', 'fast' and 'fast-tuned'")
     return names
 
+# %% ../nbs/09_bench.ipynb #9b91b84b
+def _sync(device):
+    "Wait for `device`'s queued work, so that a timer reads work done rather than work queued"
+    if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
+
+def _autocast(device, precision:str):
+    "The `torch.autocast` that fastai's `to_fp16`/`to_bf16` train under (off for 'fp32')"
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16,
+                          enabled=check_precision(precision) != 'fp32')
+
+def warm_up(dls:DataLoaders,            # The run's data: its batch sizes and image shape are the shapes warmed up
+            arch=xresnet50,             # Model constructor, called as `arch(n_out=dls.c)`
+            precision:str='fp32',       # 'fp32', 'fp16' or 'bf16', as the run trains
+            channels_last:bool=False,   # As the run trains
+           ) -> float: # Seconds it took
+    "Run each batch shape of a training run on `dls` through a throwaway `arch` once, so cuDNN picks its kernels before timing"
+    dev = dls.device or default_device()
+    torch.backends.cudnn.benchmark = True   # as timed runs have it: `seeded_learner(deterministic=False)`
+    shape = dls.valid.one_batch()[0].shape[1:]
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    batch = lambda n: torch.randn(n, *shape, device=dev).contiguous(memory_format=fmt)
+    model = arch(n_out=dls.c).to(dev).to(memory_format=fmt)
+    _sync(dev); start = time.perf_counter()
+    with _autocast(dev, precision): loss = model(batch(dls.train.bs)).float().mean()
+    loss.backward()
+    model.eval()
+    with torch.no_grad(), _autocast(dev, precision):
+        for n in dict.fromkeys([dls.valid.bs, len(dls.valid_ds) % dls.valid.bs]):
+            if n: model(batch(n))
+    _sync(dev)
+    return time.perf_counter() - start
+
+# %% ../nbs/09_bench.ipynb #b6249a3b
+class ForeachAdam(Optimizer):
+    "fastai's `Adam` with true weight decay, stepping each parameter group in a few `torch._foreach_` operations"
+    def __init__(self, params, lr, mom:float=0.9, sqr_mom:float=0.99, eps:float=1e-5, wd:float=0.01):
+        super().__init__(params, [], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
+
+    def zero_grad(self):
+        grads = [p.grad for p, *_ in self.all_params(with_grad=True)]
+        for g in grads: g.detach_()
+        if grads: torch._foreach_zero_(grads)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None: raise NotImplementedError("fastai optimizers currently do not support closure")
+        for pg, hyper in zip(self.param_lists, self.hypers):
+            ps = [p for p in pg if p.grad is not None]   # frozen parameters have none
+            if not ps: continue
+            lr, mom, sqr_mom, eps, wd = (float(hyper[k]) for k in ('lr', 'mom', 'sqr_mom', 'eps', 'wd'))
+            states = [self.state[p] for p in ps]
+            for p, s in zip(ps, states):
+                if 'grad_avg' not in s: s.update(grad_avg=torch.zeros_like(p), sqr_avg=torch.zeros_like(p), step=0)
+                s['step'] += 1                        # per parameter: an unfrozen layer starts its own count
+            decayed = [p for p, s in zip(ps, states) if s.get('do_wd', True)]
+            if wd != 0 and decayed: torch._foreach_mul_(decayed, 1 - lr * wd)                       # weight_decay
+            grads, avgs, sqrs = [p.grad for p in ps], [s['grad_avg'] for s in states], [s['sqr_avg'] for s in states]
+            torch._foreach_mul_(avgs, mom); torch._foreach_add_(avgs, grads, alpha=1 - mom)            # average_grad
+            torch._foreach_mul_(sqrs, sqr_mom); torch._foreach_addcmul_(sqrs, grads, grads, value=1 - sqr_mom)
+            denoms = torch._foreach_div(sqrs, [1 - sqr_mom ** s['step'] for s in states])             # adam_step
+            torch._foreach_sqrt_(denoms); torch._foreach_add_(denoms, eps)
+            torch._foreach_addcdiv_(ps, avgs, denoms, [-lr / (1 - mom ** s['step']) for s in states])
+
+OPTIMIZERS = dict(adam=Adam, foreach=ForeachAdam, ranger=ranger)   # by the names the commands take
+
+def get_opt(name:str):
+    "Optimizer function called `name` (one of `OPTIMIZERS`)"
+    if name not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name]
+
 # %% ../nbs/09_bench.ipynb #24b3e59e
 def benchmark(path:Path,               # Imagenette-style folder
               configs=('stock', 'fast', 'fast-tuned'), # Which pipelines to run (see `check_configs`)
@@ -55,35 +125,35 @@ def benchmark(path:Path,               # Imagenette-style folder
               tuned_bs:int=256,        # Batch size of `fast-tuned`
               tuned_lr:float|None=None, # Its learning rate; default `lr` scaled by sqrt(tuned_bs/bs)
               cache_dir=None,          # Cache of the fast path
+              opt:str='adam',          # Optimizer of the fast configs (see `OPTIMIZERS`): 'foreach' is `ForeachAdam`
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
-             ) -> pd.DataFrame: # One row per config: means over seeds, and speed-up against `stock`
+             ) -> pd.DataFrame: # One row per config: means over seeds, its warm-up's seconds, and speed-up against `stock`
     "Train the chapter's recipe with each data pipeline in `configs` and each seed; mean results per config"
     configs = check_configs(configs)
     model = get_arch(arch)
+    get_opt(opt)   # fail on a typo before any work
     tuned_lr = ifnone(tuned_lr, lr * (tuned_bs / bs) ** 0.5)
-    settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False),
-                'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=False),
-                'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True)}
-    rows = []
+    settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False, opt='adam'),
+                'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=False, opt=opt),
+                'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True, opt=opt)}
+    rows, warmups = [], {}
     for name in progress_bar(configs, leave=False):
         s = settings[name]
         for seed in seeds:
             dls = get_dls(s['bs'], size, path=path, fast=s['fast'], seed=seed, cache_dir=cache_dir, **dls_kwargs)
+            if name not in warmups: warmups[name] = warm_up(dls, model, s['precision'], s['channels_last'])
             r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'],
-                              channels_last=s['channels_last'], deterministic=False)
-            rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'], **r))
+                              channels_last=s['channels_last'], deterministic=False, opt_func=get_opt(s['opt']))
+            rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'], opt=s['opt'], **r))
     runs = pd.DataFrame(rows)
-    res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'),
+    res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'), opt=('opt', 'first'),
                                                   seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
                                                   accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'))
+    res['warmup_seconds'] = pd.Series(warmups)
     if 'stock' in res.index: res['speedup'] = res.loc['stock', 'seconds'] / res.seconds
     return res
 
 # %% ../nbs/09_bench.ipynb #1e4a41f4
-def _sync(device):
-    "Wait for `device`'s queued work, so that a timer reads work done rather than work queued"
-    if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
-
 def time_parts(path:Path,             # Imagenette-style folder
                bs:int=64,             # Batch size
                size:int=128,          # Image size
@@ -92,8 +162,8 @@ def time_parts(path:Path,             # Imagenette-style folder
                channels_last:bool=False, # Channels-last memory format
                steps:int=20,          # Timed steps of the model alone, after 5 warm-up steps
                **dls_kwargs,          # Passed to `get_dls(..., fast=True)` (e.g. `cache_dir`, `per_class`)
-              ) -> dict: # Images/s and ms per batch of the data and of the model alone; seconds of two `fit(1)` epochs
-    "Time the parts of a fast-path epoch: batches alone, the model's training steps alone, and fastai's `fit` over both"
+              ) -> dict: # Images/s and ms of the data and the model alone; ms of an optimizer step; seconds of two `fit(1)` epochs
+    "Time the parts of a fast-path epoch: batches alone, the model's training steps alone, optimizer steps, and fastai's `fit`"
     if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
     check_precision(precision)
     dls = get_dls(bs, size, path=path, fast=True, seed=0, **dls_kwargs)
@@ -107,13 +177,18 @@ def time_parts(path:Path,             # Imagenette-style folder
     opt = torch.optim.Adam(model.parameters())
     x, y = torch.randn(bs, 3, size, size, device=dev), torch.randint(0, dls.c, (bs,), device=dev)
     if channels_last: model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    amp = dict(device_type=torch.device(dev).type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16, enabled=precision != 'fp32')
     for i in range(5 + steps):
         if i == 5: _sync(dev); start = time.perf_counter()
-        with torch.autocast(**amp): loss = F.cross_entropy(model(x), y)
+        with _autocast(dev, precision): loss = F.cross_entropy(model(x), y)
         opt.zero_grad(); loss.backward(); opt.step()
     _sync(dev); sec = (time.perf_counter() - start) / steps
     res.update(model_images_per_sec=bs / sec, model_ms_per_step=1000 * sec)
+    for name, opt_func in (('adam', Adam), ('foreach_adam', ForeachAdam)):   # on the gradients of the last step
+        opt = opt_func(list(model.parameters()), lr=1e-3)
+        for i in range(3 + steps):
+            if i == 3: _sync(dev); start = time.perf_counter()
+            opt.step()
+        _sync(dev); res[f'{name}_ms_per_step'] = 1000 * (time.perf_counter() - start) / steps
     learn = seeded_learner(dls, get_arch(arch), 0, precision, channels_last, deterministic=False)
     for epoch in ('first', 'second'):
         _sync(dev); start = time.perf_counter()
@@ -134,20 +209,21 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
          configs:str='stock,fast,fast-tuned', # Comma-separated configs to run
          per_class:int=None,   # Use at most this many images per class and split (quick checks)
          cache_dir:str=None,   # Cache of the fast path
+         opt:str='adam',       # Optimizer of `fast` and `fast-tuned`: 'adam' (fastai's), 'foreach' (`ForeachAdam`) or 'ranger'
          out:str='bench.json', # Where to save the results
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
     if epochs < 1 or seeds < 1: raise ValueError("epochs and seeds must be at least 1")
-    get_arch(arch); configs = check_configs(configs)   # fail on a typo before any work
+    get_arch(arch); get_opt(opt); configs = check_configs(configs)   # fail on a typo before any work
     path = Path(path) if path else imagenette_path(160)
     build = time_cache_build(path, max(160, round(size*1.25)), per_class)
     res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr,
-                    arch=arch, tuned_bs=tuned_bs, tuned_lr=tuned_lr, cache_dir=cache_dir, per_class=per_class)
+                    arch=arch, tuned_bs=tuned_bs, tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, per_class=per_class)
     device = device_name()
     subset = '' if per_class is None else f', {per_class} images per class and split'
     print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds; cache build {build:.1f} s')
     print(res.round(4).to_string())
-    report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, cache_build_seconds=build,
+    report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt, cache_build_seconds=build,
                   results=json.loads(res.reset_index().to_json(orient='records')))
     Path(out).write_text(json.dumps(report, indent=2))
     return report

@@ -11,11 +11,11 @@ from .data import *
 from .normalization import reseed, seeded_learner, check_precision
 from .progressive import Phase, check_schedule, train_progressive
 from .label_smoothing import check_eps
-from .bench import get_arch, run_cli
+from .bench import get_arch, get_opt, OPTIMIZERS, run_cli
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'check_settings', 'train_once',
-           'summarize', 'train_runs', 'main', 'cli']
+__all__ = ['ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'check_settings', 'train_once', 'summarize',
+           'train_runs', 'main', 'cli']
 
 # %% ../nbs/10_train.ipynb #afab01dd
 def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. '64:4:128,128:5'
@@ -33,7 +33,6 @@ def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. 
     return check_schedule(phases)
 
 # %% ../nbs/10_train.ipynb #462ac27b
-OPTIMIZERS = dict(adam=Adam, ranger=ranger)
 ACTIVATIONS = dict(relu=nn.ReLU, mish=Mish)
 POOLS = dict(avg=AvgPool, max=MaxPool)
 
@@ -62,7 +61,7 @@ def check_settings(arch:str, act:str, sa:bool, pool:str, opt:str, sched:str, sch
                   ) -> list: # The phases to train
     "Raise on the first of `train_once`'s settings that cannot work, before any data is read or any model is built"
     build_model(arch, act, sa, pool)
-    _choose('optimizer', opt, OPTIMIZERS)
+    get_opt(opt)
     if sched not in ('one_cycle', 'flat_cos'): raise ValueError(f"sched must be 'one_cycle' or 'flat_cos', not {sched!r}")
     if schedule and sched != 'one_cycle': raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: use sched='one_cycle'")
     if mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {mixup}")
@@ -98,7 +97,7 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
               ) -> dict: # seed, accuracy, tta_accuracy (if `tta`), seconds, epochs (trained, all phases)
     "Train once with the chapter's techniques switched as given, and score on the validation set"
     phases = check_settings(**locals())
-    model, opt_func = build_model(arch, act, sa, pool), _choose('optimizer', opt, OPTIMIZERS)
+    model, opt_func = build_model(arch, act, sa, pool), get_opt(opt)
     dls_fn = partial(get_dls, path=path, noise=noise, normalize=normalize, min_scale=min_scale, fast=fast, per_class=per_class, seed=seed)
     def phase_dls(bs, size):
         "A later phase's DataLoaders: the same images as the first (`per_class` picks them by `seed`), new random draws"

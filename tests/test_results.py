@@ -270,6 +270,9 @@ def test_time_parts_h200():
     tuned = by['fast-tuned']['seconds']
     assert 1.8 < tuned / five < 2.2   # "twice that"
     assert f"{big['fit_first_epoch_seconds']} + 4 × {big['fit_second_epoch_seconds']} = {five:.1f} s; the benchmark's `fast-tuned` run took {tuned:.1f} s, twice that" in flat
+    first_extra = {r['bs']: r['fit_first_epoch_seconds'] - r['fit_second_epoch_seconds'] for r in (small, big)}
+    assert (f"its first `fit` epoch took {first_extra[256]:.1f} s longer than the second at batch size 256 "
+            f"({first_extra[64]:.1f} s at 64)") in flat
 
 def test_normalization_h200():
     acc = h200_normalization().accuracy
