@@ -15,7 +15,7 @@ from .normalization import seeded_learner, check_precision
 
 # %% auto #0
 __all__ = ['ARCHS', 'OPTIMIZERS', 'get_arch', 'time_cache_build', 'check_configs', 'warm_up', 'ForeachAdam', 'get_opt',
-           'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli', 'cli']
+           'RecordOnDevice', 'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli', 'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -117,6 +117,65 @@ def get_opt(name:str):
     if name not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[name]
 
+# %% ../nbs/09_bench.ipynb #05ef978c
+class _SmoothLossOnDevice(AvgSmoothLoss):
+    "fastai's smoothed training loss, kept on the loss's device"
+    def accumulate(self, learn):
+        self.count += 1
+        self.val = torch.lerp(to_detach(learn.loss.mean(), cpu=False), self.val.to(learn.loss.device), self.beta)
+
+class _AvgLossOnDevice(AvgLoss):
+    "fastai's average validation loss, kept on the loss's device"
+    def accumulate(self, learn):
+        bs = find_bs(learn.yb)
+        self.total += to_detach(learn.loss.mean(), cpu=False) * bs
+        self.count += bs
+
+class _AvgMetricOnDevice(AvgMetric):
+    "fastai's average of a metric over batches, kept on the device the metric is computed on"
+    def accumulate(self, learn):
+        bs = find_bs(learn.yb)
+        self.total += to_detach(self.func(learn.pred, *learn.yb), cpu=False) * bs
+        self.count += bs
+
+class RecordOnDevice(Callback):
+    "Keep the `Recorder`'s running losses and metrics on the device during `fit`, so the CPU needn't wait for the GPU after each batch"
+    order = Recorder.order + 1   # after the `Recorder` sets `learn.smooth_loss`, before the progress bar prints it
+    def __init__(self, every:int=20): # Refresh the progress bar's loss every `every` training batches
+        if every < 1: raise ValueError(f"every must be at least 1, got {every}")
+        self.every, self.active = every, False   # active during `fit` only
+
+    def before_fit(self):
+        self.active = not hasattr(self.learn, 'lr_finder')
+        if not self.active: return
+        rec = self.learn.recorder
+        self.swapped = [(o, type(o)) for o in [rec.smooth_loss, rec.loss, *self.learn.metrics] if type(o) in _ON_DEVICE]
+        for o, cls in self.swapped: o.__class__ = _ON_DEVICE[cls]
+        rec.smooth_loss.reset()   # its running value now lives on the device
+        self.shown, self.n_read = None, 0
+
+    def after_batch(self):
+        if not (self.active and self.training and hasattr(self.learn, 'progress')): return
+        if self.shown is None or self.iter % self.every == 0 or self.iter == self.n_iter - 1:
+            self.shown = self.learn.smooth_loss.cpu()
+        self.learn.smooth_loss = self.shown   # what the progress bar prints
+
+    def after_epoch(self):
+        "Bring the epoch's smoothed losses to the CPU in one read, for `plot_loss` and the like"
+        if not self.active: return
+        losses = self.learn.recorder.losses
+        if len(losses) > self.n_read: losses[self.n_read:] = torch.stack(losses[self.n_read:]).cpu().unbind()
+        self.n_read = len(losses)
+
+    def after_fit(self):
+        if not self.active: return
+        for o, cls in self.swapped: o.__class__ = cls
+        rec = self.learn.recorder
+        rec.smooth_loss.val = rec.smooth_loss.val.cpu()
+        if self.n_read: self.learn.smooth_loss = rec.losses[-1]
+
+_ON_DEVICE = {AvgSmoothLoss: _SmoothLossOnDevice, AvgLoss: _AvgLossOnDevice, AvgMetric: _AvgMetricOnDevice}
+
 # %% ../nbs/09_bench.ipynb #24b3e59e
 def benchmark(path:Path,               # Imagenette-style folder
               configs=('stock', 'fast', 'fast-tuned'), # Which pipelines to run (see `check_configs`)
@@ -126,6 +185,7 @@ def benchmark(path:Path,               # Imagenette-style folder
               tuned_lr:float|None=None, # Its learning rate; default `lr` scaled by sqrt(tuned_bs/bs)
               cache_dir=None,          # Cache of the fast path
               opt:str='adam',          # Optimizer of the fast configs (see `OPTIMIZERS`): 'foreach' is `ForeachAdam`
+              record_on_device:bool=False, # Train the fast configs with `RecordOnDevice`
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
              ) -> pd.DataFrame: # One row per config: means over seeds, its warm-up's seconds, and speed-up against `stock`
     "Train the chapter's recipe with each data pipeline in `configs` and each seed; mean results per config"
@@ -133,9 +193,10 @@ def benchmark(path:Path,               # Imagenette-style folder
     model = get_arch(arch)
     get_opt(opt)   # fail on a typo before any work
     tuned_lr = ifnone(tuned_lr, lr * (tuned_bs / bs) ** 0.5)
-    settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False, opt='adam'),
-                'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=False, opt=opt),
-                'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True, opt=opt)}
+    loop = dict(opt=opt, record_on_device=record_on_device)   # how the fast configs train; `stock` trains as the chapter does
+    settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False, opt='adam', record_on_device=False),
+                'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=False, **loop),
+                'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True, **loop)}
     rows, warmups = [], {}
     for name in progress_bar(configs, leave=False):
         s = settings[name]
@@ -143,10 +204,13 @@ def benchmark(path:Path,               # Imagenette-style folder
             dls = get_dls(s['bs'], size, path=path, fast=s['fast'], seed=seed, cache_dir=cache_dir, **dls_kwargs)
             if name not in warmups: warmups[name] = warm_up(dls, model, s['precision'], s['channels_last'])
             r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'],
-                              channels_last=s['channels_last'], deterministic=False, opt_func=get_opt(s['opt']))
-            rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'], opt=s['opt'], **r))
+                              channels_last=s['channels_last'], deterministic=False, opt_func=get_opt(s['opt']),
+                              cbs=RecordOnDevice() if s['record_on_device'] else None)
+            rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'], opt=s['opt'],
+                             record_on_device=s['record_on_device'], **r))
     runs = pd.DataFrame(rows)
     res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'), opt=('opt', 'first'),
+                                                  record_on_device=('record_on_device', 'first'),
                                                   seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
                                                   accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'))
     res['warmup_seconds'] = pd.Series(warmups)
@@ -162,7 +226,7 @@ def time_parts(path:Path,             # Imagenette-style folder
                channels_last:bool=False, # Channels-last memory format
                steps:int=20,          # Timed steps of the model alone, after 5 warm-up steps
                **dls_kwargs,          # Passed to `get_dls(..., fast=True)` (e.g. `cache_dir`, `per_class`)
-              ) -> dict: # Images/s and ms of the data and the model alone; ms of an optimizer step; seconds of two `fit(1)` epochs
+              ) -> dict: # Images/s and ms of the data and the model alone; ms of an optimizer step; seconds of `fit(1)` epochs
     "Time the parts of a fast-path epoch: batches alone, the model's training steps alone, optimizer steps, and fastai's `fit`"
     if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
     check_precision(precision)
@@ -189,11 +253,13 @@ def time_parts(path:Path,             # Imagenette-style folder
             if i == 3: _sync(dev); start = time.perf_counter()
             opt.step()
         _sync(dev); res[f'{name}_ms_per_step'] = 1000 * (time.perf_counter() - start) / steps
-    learn = seeded_learner(dls, get_arch(arch), 0, precision, channels_last, deterministic=False)
-    for epoch in ('first', 'second'):
-        _sync(dev); start = time.perf_counter()
-        with learn.no_logging(), learn.no_bar(): learn.fit(1, 1e-3)
-        _sync(dev); res[f'fit_{epoch}_epoch_seconds'] = time.perf_counter() - start
+    loops = {'fit': {}, 'fit_foreach_on_device': dict(opt_func=ForeachAdam, cbs=RecordOnDevice())}   # fastai's loop, and leaner
+    for name, kwargs in loops.items():
+        learn = seeded_learner(dls, get_arch(arch), 0, precision, channels_last, deterministic=False, **kwargs)
+        for epoch in ('first', 'second'):
+            _sync(dev); start = time.perf_counter()
+            with learn.no_logging(), learn.no_bar(): learn.fit(1, 1e-3)
+            _sync(dev); res[f'{name}_{epoch}_epoch_seconds'] = time.perf_counter() - start
     return res
 
 # %% ../nbs/09_bench.ipynb #45fd3979
@@ -210,6 +276,7 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
          per_class:int=None,   # Use at most this many images per class and split (quick checks)
          cache_dir:str=None,   # Cache of the fast path
          opt:str='adam',       # Optimizer of `fast` and `fast-tuned`: 'adam' (fastai's), 'foreach' (`ForeachAdam`) or 'ranger'
+         record_on_device:bool=False, # Train `fast` and `fast-tuned` with `RecordOnDevice`
          out:str='bench.json', # Where to save the results
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
@@ -217,13 +284,14 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
     get_arch(arch); get_opt(opt); configs = check_configs(configs)   # fail on a typo before any work
     path = Path(path) if path else imagenette_path(160)
     build = time_cache_build(path, max(160, round(size*1.25)), per_class)
-    res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr,
-                    arch=arch, tuned_bs=tuned_bs, tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, per_class=per_class)
+    res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
+                    tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device, per_class=per_class)
     device = device_name()
     subset = '' if per_class is None else f', {per_class} images per class and split'
     print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds; cache build {build:.1f} s')
     print(res.round(4).to_string())
-    report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt, cache_build_seconds=build,
+    report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
+                  record_on_device=record_on_device, cache_build_seconds=build,
                   results=json.loads(res.reset_index().to_json(orient='records')))
     Path(out).write_text(json.dumps(report, indent=2))
     return report

@@ -14,8 +14,9 @@ from fastai.vision.all import *
 __all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'ImageOpenBlock', 'imagenette_path',
            'try_imagenette', 'class_name', 'make_synthetic_imagenette', 'imagenette_files', 'open_image', 'check_noise',
            'ImagenetteLabeller', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
-           'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'CachedImageDL',
-           'presized_arrays', 'cached_dataloaders', 'save_results', 'device_name', 'device_tag']
+           'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'DeviceReads',
+           'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'cached_dataloaders', 'save_results', 'device_name',
+           'device_tag']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -360,6 +361,40 @@ class RandomSquares:
         x = self.pixels[idx].gather(2, cols[:, None, :, None].expand(-1, size, -1, self.pixels.shape[-1]))
         return torch.where(self.portrait[idx][:, None, None, None], x.transpose(1, 2), x)
 
+# %% ../nbs/00_data.ipynb #b08538b9
+class DeviceReads:
+    "Count, inside a `with` block, the calls that copy a tensor's values to Python or the CPU: on a GPU, each waits for it"
+    methods = ('item', 'cpu', 'tolist')
+    def __enter__(self):
+        self.n, self.depth, self.orig = 0, 0, {m: getattr(Tensor, m) for m in self.methods}
+        def counted(f):
+            def _inner(t, *args, **kwargs):   # a fastai tensor's `item` calls `Tensor.item` again: count the outer call
+                self.n += self.depth == 0; self.depth += 1
+                try: return f(t, *args, **kwargs)
+                finally: self.depth -= 1
+            return _inner
+        for m, f in self.orig.items(): setattr(Tensor, m, counted(f))
+        return self
+    def __exit__(self, *exc):
+        for m, f in self.orig.items(): setattr(Tensor, m, f)
+
+# %% ../nbs/00_data.ipynb #7c2133f0
+import fastai.vision.augment as fastai_augment
+_fastai_grid_sample = fastai_augment._grid_sample
+
+def _grid_sample_without_sync(x, coords, mode='bilinear', padding_mode='reflection', align_corners=None):
+    "fastai's `_grid_sample`, reading the zoom from the device only when resizing down by more than 2×, where it matters"
+    if mode == 'bilinear' and min(x.shape[-2] / coords.shape[-2], x.shape[-1] / coords.shape[-1]) / 2 > 1:
+        return _fastai_grid_sample(x, coords, mode, padding_mode, align_corners)
+    return F.grid_sample(x, coords, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+
+class NoSyncPipeline(Pipeline):
+    "A batch `Pipeline` whose resampling doesn't make the CPU wait for the GPU where fastai's does; same results"
+    def __call__(self, o):
+        fastai_augment._grid_sample = _grid_sample_without_sync
+        try: return super().__call__(o)
+        finally: fastai_augment._grid_sample = _fastai_grid_sample
+
 # %% ../nbs/00_data.ipynb #4284efbc
 class CachedImageDL(TfmdDL):
     "A `TfmdDL` that gathers each batch by index from presized uint8 `images`, on the device they live on"
@@ -369,6 +404,7 @@ class CachedImageDL(TfmdDL):
         self.images, self.targets, self.squares = images, targets, squares
         kwargs['num_workers'] = 0   # the images are already in memory (often GPU memory): no worker processes
         super().__init__(dataset, **kwargs)
+        self.after_batch = NoSyncPipeline(self.after_batch)
 
     def new(self, dataset=None, cls=None, **kwargs):
         return super().new(dataset, cls, **merge(dict(images=self.images, targets=self.targets, squares=self.squares), kwargs))
