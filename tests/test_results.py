@@ -269,6 +269,10 @@ def test_time_parts_h200():
     assert f"data and model steps make up {both:.1f} s of an epoch's {big['fit_second_epoch_seconds']:.1f}" in flat
     tuned = by['fast-tuned']['seconds']
     assert 1.8 < tuned / five < 2.2   # "twice that"
+    model5, quarter = 5 * epoch_seconds(small, 'model_ms_per_step'), by['stock']['seconds'] / 4
+    assert (f"the model's steps alone take {epoch_seconds(small, 'model_ms_per_step'):.1f} s an epoch on this GPU (below), {model5:.1f} s for five, "
+            f"so running four times as fast as `stock` ({quarter:.0f} s) would leave under {quarter - model5:.0f} s") in flat
+    assert quarter - model5 < round(quarter - model5)   # "under 4 s"
     assert f"{big['fit_first_epoch_seconds']} + 4 × {big['fit_second_epoch_seconds']} = {five:.1f} s; the benchmark's `fast-tuned` run took {tuned:.1f} s, twice that" in flat
     first_extra = {r['bs']: r['fit_first_epoch_seconds'] - r['fit_second_epoch_seconds'] for r in (small, big)}
     assert (f"its first `fit` epoch took {first_extra[256]:.1f} s longer than the second at batch size 256 "
