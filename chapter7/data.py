@@ -354,9 +354,13 @@ class RandomSquares:
     def __call__(self, idx:Tensor, # Rows to crop
                  rng:random.Random, # Draws one position per row
                 ) -> Tensor: # uint8 (len(idx), size, size, C)
+        dev = self.pixels.device
+        return self.cut(idx.to(dev), torch.tensor([rng.random() for _ in range(len(idx))]).to(dev))
+
+    def cut(self, idx:Tensor, # Rows to crop, on the strips' device
+            pct:Tensor, # Positions along the long side, from 0 (its start) to 1 (its end), one per row, on that device
+           ) -> Tensor: # uint8 (len(idx), size, size, C)
         size, dev = self.pixels.shape[1], self.pixels.device
-        idx = idx.to(dev)
-        pct = torch.tensor([rng.random() for _ in range(len(idx))], device=dev)
         cols = (pct * (self.lengths[idx] - size)).long()[:, None] + torch.arange(size, device=dev)
         x = self.pixels[idx].gather(2, cols[:, None, :, None].expand(-1, size, -1, self.pixels.shape[-1]))
         return torch.where(self.portrait[idx][:, None, None, None], x.transpose(1, 2), x)
@@ -364,7 +368,7 @@ class RandomSquares:
 # %% ../nbs/00_data.ipynb #b08538b9
 class DeviceReads:
     "Count, inside a `with` block, the calls that copy a tensor's values to Python or the CPU: on a GPU, each waits for it"
-    methods = ('item', 'cpu', 'tolist')
+    def __init__(self, methods=('item', 'cpu', 'tolist')): self.methods = methods   # the `Tensor` methods counted
     def __enter__(self):
         self.n, self.depth, self.orig = 0, 0, {m: getattr(Tensor, m) for m in self.methods}
         def counted(f):
@@ -410,11 +414,16 @@ class CachedImageDL(TfmdDL):
         return super().new(dataset, cls, **merge(dict(images=self.images, targets=self.targets, squares=self.squares), kwargs))
 
     def create_batches(self, samps):
-        rows = tensor(list(self.dataset.items))
-        for pos in chunked(samps, chunk_sz=self.bs, drop_last=self.drop_last):
-            idx = rows[tensor(pos)].to(self.images.device)
-            x = self.images[idx] if self.squares is None else self.squares(idx, self.rng)
-            yield TensorImage(x.permute(0, 3, 1, 2)), TensorCategory(self.targets.to(idx.device)[idx])
+        "An epoch's batches; its rows and crop positions go to the device in one copy each, before the first batch"
+        samps = list(samps)
+        n = len(samps) // self.bs * self.bs if self.drop_last else len(samps)
+        dev = self.images.device
+        rows = tensor(list(self.dataset.items))[torch.tensor(samps[:n], dtype=torch.long)].to(dev)
+        if self.squares is not None: pct = torch.tensor([self.rng.random() for _ in range(n)]).to(dev)   # as `__call__` draws them
+        for i in range(0, n, self.bs):
+            idx = rows[i:i + self.bs]
+            x = self.images[idx] if self.squares is None else self.squares.cut(idx, pct[i:i + self.bs])
+            yield TensorImage(x.permute(0, 3, 1, 2)), TensorCategory(self.targets[idx])
 
 # %% ../nbs/00_data.ipynb #d90f9edc
 def _is_square(fn:Path) -> bool:
