@@ -169,6 +169,7 @@ class RecordOnDevice(Callback):
 
     def after_fit(self):
         if not self.active: return
+        self.after_epoch()   # a `fit` cancelled in mid-epoch skips `after_epoch`
         for o, cls in self.swapped: o.__class__ = cls
         rec = self.learn.recorder
         rec.smooth_loss.val = rec.smooth_loss.val.cpu()

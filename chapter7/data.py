@@ -395,9 +395,9 @@ def _grid_sample_without_sync(x, coords, mode='bilinear', padding_mode='reflecti
 class NoSyncPipeline(Pipeline):
     "A batch `Pipeline` whose resampling doesn't make the CPU wait for the GPU where fastai's does; same results"
     def __call__(self, o):
-        fastai_augment._grid_sample = _grid_sample_without_sync
+        prev, fastai_augment._grid_sample = fastai_augment._grid_sample, _grid_sample_without_sync
         try: return super().__call__(o)
-        finally: fastai_augment._grid_sample = _fastai_grid_sample
+        finally: fastai_augment._grid_sample = prev
 
 # %% ../nbs/00_data.ipynb #4284efbc
 class CachedImageDL(TfmdDL):
