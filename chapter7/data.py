@@ -351,15 +351,9 @@ class RandomSquares:
     def __init__(self, pixels:Tensor, lengths:Tensor, portrait:Tensor): store_attr()
     def to(self, device): return RandomSquares(self.pixels.to(device), self.lengths.to(device), self.portrait.to(device))
 
-    def __call__(self, idx:Tensor, # Rows to crop
-                 rng:random.Random, # Draws one position per row
+    def __call__(self, idx:Tensor, # Rows to crop, on the strips' device
+                 pct:Tensor, # Positions along the long side, from 0 (its start) to 1 (its end), one per row, on that device
                 ) -> Tensor: # uint8 (len(idx), size, size, C)
-        dev = self.pixels.device
-        return self.cut(idx.to(dev), torch.tensor([rng.random() for _ in range(len(idx))]).to(dev))
-
-    def cut(self, idx:Tensor, # Rows to crop, on the strips' device
-            pct:Tensor, # Positions along the long side, from 0 (its start) to 1 (its end), one per row, on that device
-           ) -> Tensor: # uint8 (len(idx), size, size, C)
         size, dev = self.pixels.shape[1], self.pixels.device
         cols = (pct * (self.lengths[idx] - size)).long()[:, None] + torch.arange(size, device=dev)
         x = self.pixels[idx].gather(2, cols[:, None, :, None].expand(-1, size, -1, self.pixels.shape[-1]))
@@ -419,10 +413,10 @@ class CachedImageDL(TfmdDL):
         n = len(samps) // self.bs * self.bs if self.drop_last else len(samps)
         dev = self.images.device
         rows = tensor(list(self.dataset.items))[torch.tensor(samps[:n], dtype=torch.long)].to(dev)
-        if self.squares is not None: pct = torch.tensor([self.rng.random() for _ in range(n)]).to(dev)   # as `__call__` draws them
+        if self.squares is not None: pct = torch.tensor([self.rng.random() for _ in range(n)]).to(dev)
         for i in range(0, n, self.bs):
             idx = rows[i:i + self.bs]
-            x = self.images[idx] if self.squares is None else self.squares.cut(idx, pct[i:i + self.bs])
+            x = self.images[idx] if self.squares is None else self.squares(idx, pct[i:i + self.bs])
             yield TensorImage(x.permute(0, 3, 1, 2)), TensorCategory(self.targets[idx])
 
 # %% ../nbs/00_data.ipynb #d90f9edc

@@ -11,7 +11,7 @@ from .data import *
 from .normalization import reseed, seeded_learner, check_precision
 from .progressive import Phase, check_schedule, train_progressive
 from .label_smoothing import check_eps
-from .bench import get_arch, get_opt, OPTIMIZERS, run_cli
+from .bench import get_arch, get_opt, run_cli
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'check_settings', 'train_once', 'summarize',
