@@ -1,5 +1,6 @@
 "Measured results committed in `results/` and the prose that quotes them: every quoted figure must match its file"
-import json, itertools
+import json, itertools, re
+import pytest
 from pathlib import Path
 import pandas as pd
 
@@ -23,7 +24,8 @@ def table_rows(text:str, first:str) -> dict:
 # One loader per results file
 def bench_report() -> dict: return json.loads((ROOT/'results/bench/cpu-xresnet18-64px-3ep.json').read_text())
 def progressive_logs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/progressive/cpu-xresnet18-32-64px.csv')
-def transfer_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/transfer/cpu-xresnet18-64px-recipes.csv')
+TRANSFER = {'cpu-xresnet18-64px': '## On the real data, on a CPU', 'nvidia-h200-xresnet50-128px': '## On the real data, on a GPU'}   # results prefix -> its section of 07
+def transfer_runs(prefix:str='cpu-xresnet18-64px') -> pd.DataFrame: return pd.read_csv(ROOT/f'results/transfer/{prefix}-recipes.csv')
 def transfer_progressive() -> pd.DataFrame: return pd.read_csv(ROOT/'results/transfer/cpu-xresnet18-64px-progressive.csv')
 def noise_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise.csv')
 def mixup_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px.csv')
@@ -47,9 +49,9 @@ def progressive_cost(logs:pd.DataFrame|None=None, prog:str='progressive 32 -> 64
     prog, fixed = logs[prog], logs[fixed]
     return 1 - prog.seconds.iloc[-1] / fixed.seconds.iloc[-1], 100 * (fixed.accuracy.iloc[-1] - prog.accuracy.iloc[-1])
 
-def transfer_gaps(data:str) -> pd.DataFrame:
+def transfer_gaps(data:str, prefix:str='cpu-xresnet18-64px') -> pd.DataFrame:
     "Points by which each transfer recipe beat training from scratch, per seed, on `data`"
-    runs = transfer_runs()
+    runs = transfer_runs(prefix)
     acc = runs[runs.data == data].pivot(index='recipe', columns='seed', values='accuracy')
     return 100 * (acc.loc[['fine_tune', 'freeze/unfreeze']] - acc.loc['from scratch'])
 
@@ -105,33 +107,44 @@ def test_bench_seed_spread_quoted():
     for nb in ('10_train.ipynb', '11_experiments.ipynb'):
         assert f'two seeds of one recipe ended {bench_seed_spread():.1f} points apart' in ' '.join(markdown(nb).split()), nb
 
-def test_transfer_cpu_tables():
+@pytest.mark.parametrize('prefix', TRANSFER)
+def test_transfer_recipe_tables(prefix):
     folder = ROOT/'results/transfer'
-    text = markdown('07_transfer_learning.ipynb')
-    pretraining = json.loads((folder/'cpu-xresnet18-64px-pretraining.json').read_text())['accuracy']
-    assert f'reaches {pretraining:.3f} accuracy on them' in ' '.join(text.split())
-    runs = transfer_runs()
+    text = section(markdown('07_transfer_learning.ipynb'), TRANSFER[prefix])
+    pretraining = json.loads((folder/f'{prefix}-pretraining.json').read_text())['accuracy']
+    assert re.search(rf'(reaches|reached) {pretraining:.3f} accuracy on (them|its five classes)', ' '.join(text.split()))
+    runs = transfer_runs(prefix)
     rows = table_rows(text, 'recipe')
     for recipe, r in runs.groupby('recipe', sort=False):
         full = r[r.data == 'all images'].sort_values('seed').accuracy
         few = r[r.data == '100 per class'].sort_values('seed').accuracy
         expected = [f'{a:.4f}' for a in (*full, full.mean())] + [f'{a:.3f}' for a in (*few, few.mean())]
         assert rows[f'`{recipe}`' if recipe == 'fine_tune' else recipe] == expected, recipe
+
+@pytest.mark.parametrize('prefix', TRANSFER)
+def test_transfer_recipe_prose(prefix):
+    text = ' '.join(section(markdown('07_transfer_learning.ipynb'), TRANSFER[prefix]).split())
+    for data, winner, phrase in [('all images', 'from scratch', 'training from scratch beat both transfer recipes on both seeds, by {lo:.1f} to {hi:.1f} points'),
+                                 ('100 per class', 'transfer', 'both transfer recipes beat it on every seed, by {lo:.1f} to {hi:.1f} points ({mean:.1f} on average)')]:
+        gaps = transfer_gaps(data, prefix)
+        if winner == 'from scratch': gaps = -gaps
+        assert (gaps > 0).all().all(), (data, gaps)   # the winner the prose names won every comparison
+        assert phrase.format(lo=gaps.min().min(), hi=gaps.max().max(), mean=gaps.mean().mean()) in text, data
+
+def test_transfer_h200_seconds():
+    full = transfer_runs('nvidia-h200-xresnet50-128px').query("data == 'all images'").seconds
+    text = ' '.join(section(markdown('07_transfer_learning.ipynb'), TRANSFER['nvidia-h200-xresnet50-128px']).split())
+    assert f'a run on all the images took {full.min():.0f} to {full.max():.0f} s' in text
+
+def test_transfer_cpu_progressive():
+    text = markdown('07_transfer_learning.ipynb')
     prog = transfer_progressive()
     rows = table_rows(text, 'schedule')
     for schedule, r in prog.groupby('schedule', sort=False):
         r = r.sort_values('seed')
         assert rows[schedule] == [f'{a:.4f}' for a in (*r.accuracy, r.accuracy.mean())] + [f'{r.seconds.mean():.0f}'], schedule
-
-def test_transfer_cpu_prose():
-    text = ' '.join(markdown('07_transfer_learning.ipynb').split())
-    for data, winner, phrase in [('all images', 'from scratch', 'training from scratch beat both transfer recipes on both seeds, by {lo:.1f} to {hi:.1f} points'),
-                                 ('100 per class', 'transfer', 'both transfer recipes beat it on every seed, by {lo:.1f} to {hi:.1f} points ({mean:.1f} on average)')]:
-        gaps = transfer_gaps(data)
-        if winner == 'from scratch': gaps = -gaps
-        assert (gaps > 0).all().all(), (data, gaps)   # the winner the prose names won every comparison
-        assert phrase.format(lo=gaps.min().min(), hi=gaps.max().max(), mean=gaps.mean().mean()) in text, data
-    prog = transfer_progressive().pivot(index='schedule', columns='seed')
+    text = ' '.join(text.split())
+    prog = prog.pivot(index='schedule', columns='seed')
     cost = 100 * (prog.accuracy.loc['fixed 64'] - prog.accuracy.loc['progressive 32->64'])
     saved = 1 - prog.seconds.loc['progressive 32->64'].mean() / prog.seconds.loc['fixed 64'].mean()
     assert (cost > 0).all() and saved > 0
@@ -325,3 +338,34 @@ def test_readme_gpu_claims():
     small, big = h200_parts()['runs']
     assert (f"the model alone trains an epoch in {epoch_seconds(small, 'model_ms_per_step'):.1f} s at batch size 64 (fp32) "
             f"and in {epoch_seconds(big, 'model_ms_per_step'):.1f} s at 256 (bf16)") in flat
+
+def gpu_cells() -> pd.DataFrame: return pd.read_csv(ROOT/'results/gpu_cells/nvidia-h200.csv')
+
+def gpu_source(nb:str) -> str:
+    cells = json.loads((ROOT/'nbs'/nb).read_text())['cells']
+    return '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| gpu'))
+
+def test_gpu_cells_h200():
+    "A notebook is said to have passed on the H200 exactly when the list of runs says so, and the floors quoted are its asserts"
+    runs, readme = gpu_cells(), ' '.join((ROOT/'README.md').read_text().split())
+    passed = set(runs.notebook[runs.outcome == 'passed'])
+    assert passed == {'03_tta', '04_mixup', '05_label_smoothing', '08_augmentation'}
+    assert not passed & set(runs.notebook[runs.outcome != 'passed'])
+    assert f"The `gpu` cells of {', '.join(f'`{nb}`' for nb in sorted(passed)[:-1])} and `{sorted(passed)[-1]}` ran on the H200 too and passed" in readme
+    for nb in runs.notebook.unique():
+        text = ' '.join(markdown(f'{nb}.ipynb').split())
+        said = f'Run on an NVIDIA H200 with `nbdev_test --flags gpu --path nbs/{nb}.ipynb`'
+        assert (said in text and 'the cell passed' in text) == (nb in passed), nb
+    floors = {'03_tta': ["real_table.loc['plain', 'accuracy'] >= 0.74", "real_table.loc['tta (n=4)', 'accuracy'] >= real_table.loc['plain', 'accuracy']"],
+              '04_mixup': ["five.loc['plain', 'accuracy'] >= 0.74", "five.loc['MixUp(0.4)', 'accuracy'] >= 0.65"],
+              '05_label_smoothing': ["(real.loc[5] >= 0.70).all()"],
+              '08_augmentation': ["acc > 0.6"]}
+    for nb, checks in floors.items():
+        for check in checks: assert f'assert {check}' in gpu_source(f'{nb}.ipynb'), (nb, check)
+
+def test_transfer_h200_readme():
+    readme = (ROOT/'README.md').read_text()
+    rows = {r[-1]: r[0] for r in table_rows(section(readme, '## Measured on a GPU so far'), 'the chapter says').values()}
+    few, full = transfer_gaps('100 per class', 'nvidia-h200-xresnet50-128px'), -transfer_gaps('all images', 'nvidia-h200-xresnet50-128px')
+    assert rows['`07_transfer_learning`'] == (f"+{few.mean().mean():.1f} points with 100 images per class; from scratch "
+                                              f"{full.min().min():.1f} to {full.max().max():.1f} points better with all of them (two and three seeds)")
