@@ -10,7 +10,7 @@ from fastai.vision.all import *
 from .data import *
 
 # %% auto #0
-__all__ = ['renormalized', 'reseed', 'check_precision', 'seeded_learner', 'train_with_and_without_normalize']
+__all__ = ['renormalized', 'reseed', 'check_precision', 'set_precision', 'seeded_learner', 'train_with_and_without_normalize']
 
 # %% ../nbs/01_normalization.ipynb #76085743
 def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
@@ -37,6 +37,18 @@ def check_precision(precision:str) -> str:
     if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
     return precision
 
+# %% ../nbs/01_normalization.ipynb #28535c84
+def set_precision(learn:Learner, # The Learner to switch
+                  precision:str='fp32', # 'fp32', or mixed precision 'fp16' or 'bf16' (`to_fp16`, `to_bf16`)
+                  channels_last:bool=False, # Use channels-last memory format (`to_channelslast`)
+                 ) -> Learner: # `learn`, switched
+    "Train `learn` in `precision`, and in channels-last memory format if `channels_last`, with fastai's own callbacks"
+    check_precision(precision)
+    if precision == 'fp16': learn.to_fp16()
+    if precision == 'bf16': learn.to_bf16()
+    if channels_last: learn.to_channelslast(use_amp=False)   # fastai's default would also switch on fp16
+    return learn
+
 # %% ../nbs/01_normalization.ipynb #ae190b2a
 def seeded_learner(dls:DataLoaders, # Data to train on
                    arch:Callable=xresnet50, # Model constructor, called as `arch(n_out=dls.c)`
@@ -49,11 +61,7 @@ def seeded_learner(dls:DataLoaders, # Data to train on
     "A `Learner` with `metrics=accuracy` whose weights and batches depend only on `seed`"
     check_precision(precision)
     reseed(dls, seed, deterministic)
-    learn = Learner(dls, arch(n_out=dls.c), metrics=accuracy, **kwargs)
-    if precision == 'fp16': learn.to_fp16()
-    if precision == 'bf16': learn.to_bf16()
-    if channels_last: learn.to_channelslast(use_amp=False)   # fastai's default would also switch on fp16
-    return learn
+    return set_precision(Learner(dls, arch(n_out=dls.c), metrics=accuracy, **kwargs), precision, channels_last)
 
 # %% ../nbs/01_normalization.ipynb #7d146454
 def train_with_and_without_normalize(

@@ -8,7 +8,7 @@ import time
 import numpy as np, pandas as pd, matplotlib.pyplot as plt
 from fastai.vision.all import *
 from .data import *
-from .normalization import reseed
+from .normalization import reseed, set_precision
 
 # %% auto #0
 __all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'load_body',
@@ -44,13 +44,15 @@ def transfer_learner(dls:DataLoaders, # DataLoaders of the new task
                      weights:str|Path|None=None, # Body weights from `save_body`; default: random (training from scratch)
                      seed:int|None=None, # `reseed` first, so the head's initial weights, the shuffling and the augmentation repeat
                      metrics=accuracy, # Passed to `Learner`
+                     precision:str='fp32', # 'fp32', or mixed precision 'fp16' or 'bf16' (`to_fp16`, `to_bf16`)
+                     channels_last:bool=False, # Use channels-last memory format (`to_channelslast`)
                      **kwargs # Passed to `Learner`, e.g. `path`, `cbs`
                     ) -> Learner:
     "A `Learner` with the body of `arch` and a new head, split into body and head; frozen when `weights` are given"
     if seed is not None: reseed(dls, seed)
     learn = Learner(dls, transfer_model(make_body(arch, weights), dls.c), splitter=default_split, metrics=metrics, **kwargs)
     if weights is not None: learn.freeze()
-    return learn
+    return set_precision(learn, precision, channels_last)
 
 # %% ../nbs/07_transfer_learning.ipynb #b3e1090d
 def load_body(body:nn.Module, # A body from `make_body`
