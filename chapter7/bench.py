@@ -22,10 +22,14 @@ ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xres
              xse_resnext50=xse_resnext50)
 
 # %% ../nbs/09_bench.ipynb #175f4b8f
+def _choose(kind:str, name:str, choices:dict):
+    "`choices[name]`, or an error naming the `kind` of thing asked for and the names to choose from"
+    if name not in choices: raise ValueError(f"Unknown {kind} {name!r}; choose from {', '.join(choices)}")
+    return choices[name]
+
 def get_arch(name:str):
     "Model constructor called `name` (one of `ARCHS`)"
-    if name not in ARCHS: raise ValueError(f"Unknown arch {name!r}; choose from {', '.join(ARCHS)}")
-    return ARCHS[name]
+    return _choose('arch', name, ARCHS)
 
 # %% ../nbs/09_bench.ipynb #56be0bf5
 def time_cache_build(path:Path, presize:int=160,
@@ -114,8 +118,7 @@ OPTIMIZERS = dict(adam=Adam, foreach=ForeachAdam, ranger=ranger)   # by the name
 
 def get_opt(name:str):
     "Optimizer function called `name` (one of `OPTIMIZERS`)"
-    if name not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name]
+    return _choose('optimizer', name, OPTIMIZERS)
 
 # %% ../nbs/09_bench.ipynb #05ef978c
 class _SmoothLossOnDevice(AvgSmoothLoss):

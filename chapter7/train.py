@@ -11,7 +11,7 @@ from .data import *
 from .normalization import reseed, seeded_learner, check_precision
 from .progressive import Phase, check_schedule, train_progressive
 from .label_smoothing import check_eps
-from .bench import get_arch, get_opt, run_cli
+from .bench import get_arch, get_opt, run_cli, _choose
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'check_settings', 'train_once', 'summarize',
@@ -35,10 +35,6 @@ def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. 
 # %% ../nbs/10_train.ipynb #462ac27b
 ACTIVATIONS = dict(relu=nn.ReLU, mish=Mish)
 POOLS = dict(avg=AvgPool, max=MaxPool)
-
-def _choose(kind:str, name:str, choices:dict):
-    if name not in choices: raise ValueError(f"Unknown {kind} {name!r}; choose from {', '.join(choices)}")
-    return choices[name]
 
 # %% ../nbs/10_train.ipynb #41344f2f
 def build_model(arch:str='xresnet50', # One of `ARCHS`
