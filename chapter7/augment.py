@@ -26,7 +26,7 @@ def check_aug_params(**kwargs) -> dict:
         if p[k] < 0: raise ValueError(f"{k} must be at least 0, got {p[k]}")
     if not 0 < p['min_zoom'] <= p['max_zoom']:
         raise ValueError(f"Need 0 < min_zoom <= max_zoom, got min_zoom={p['min_zoom']}, max_zoom={p['max_zoom']}")
-    if not 0 < p['min_scale'] <= 1: raise ValueError(f"min_scale is the smallest share of the image kept by the crop, in (0, 1]; got {p['min_scale']}")
+    check_min_scale(p['min_scale'])
     if p['max_lighting'] >= 1: raise ValueError(f"max_lighting must be below 1, got {p['max_lighting']}")
     return p
 

@@ -13,10 +13,10 @@ from fastai.vision.all import *
 # %% auto #0
 __all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'ImageOpenBlock', 'imagenette_path',
            'try_imagenette', 'class_name', 'make_synthetic_imagenette', 'imagenette_files', 'open_image', 'check_noise',
-           'ImagenetteLabeller', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
-           'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'DeviceReads',
-           'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'cached_dataloaders', 'save_results', 'device_name',
-           'device_tag']
+           'ImagenetteLabeller', 'check_per_class', 'check_min_scale', 'get_dls', 'channel_stats', 'batch_stats',
+           'presize_image', 'presize_strip', 'presized_images', 'presized_strips', 'CachedImage', 'LabelAt',
+           'RandomSquares', 'DeviceReads', 'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'cached_dataloaders',
+           'save_results', 'device_name', 'device_tag']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -185,6 +185,18 @@ class ImagenetteLabeller:
         if outside: raise ValueError(f"{len(outside)} noisy labels name classes left out (e.g. {outside[0]} is labelled "
                                      f"{class_name(self.noisy[outside[0]])}): use noisy labels with all the classes")
 
+# %% ../nbs/00_data.ipynb #e948db8a
+def check_per_class(per_class:int|None) -> int|None:
+    "Raise unless `per_class` is `None` (every image) or a count of at least 1"
+    if per_class is not None and (isinstance(per_class, bool) or not isinstance(per_class, numbers.Integral) or per_class < 1):
+        raise ValueError(f"per_class must be a whole number of at least 1, not {per_class!r}")
+    return per_class
+
+def check_min_scale(min_scale:float) -> float:
+    "Raise unless `min_scale`, the smallest share of the image a random resized crop keeps, is in (0, 1]"
+    if not 0 < min_scale <= 1: raise ValueError(f"min_scale is the smallest share of the image kept by the crop, in (0, 1]; got {min_scale}")
+    return min_scale
+
 # %% ../nbs/00_data.ipynb #47bb4c59
 def _subset(files:L, classes, per_class, seed) -> L:
     "Keep `files` of `classes` (ids or names), at most `per_class` of each class and split, chosen by `seed`"
@@ -194,8 +206,7 @@ def _subset(files:L, classes, per_class, seed) -> L:
         if unknown: raise ValueError(f"Unknown classes {sorted(unknown)}")
         files = files.filter(lambda f: f.parent.name in classes or class_name(f.parent.name) in classes)
         if len({f.parent.name for f in files}) < 2: raise ValueError("Pick at least two classes")
-    if per_class is None: return files
-    if per_class < 1: raise ValueError(f"per_class must be at least 1, not {per_class}")
+    if check_per_class(per_class) is None: return files
     groups = groupby(sorted(files), lambda f: (f.parent.parent.name, f.parent.name))
     rng = random.Random(seed)
     return L(f for g in groups.values() for f in rng.sample(g, min(per_class, len(g))))
@@ -218,6 +229,7 @@ def get_dls(bs:int=64,                # Batch size
            ) -> DataLoaders:
     "The chapter's presizing DataLoaders for Imagenette at batch size `bs` and image size `size`"
     if bs < 1 or size < 1: raise ValueError(f"bs and size must be positive, got bs={bs}, size={size}")
+    check_noise(noise); check_min_scale(min_scale); check_per_class(per_class)   # before any file is read
     if seed is not None: set_seed(seed)   # cuDNN's settings are the learner's business (`seeded_learner`)
     path = imagenette_path() if path is None else Path(path)
     files = _subset(imagenette_files(path), classes, per_class, ifnone(seed, 0))

@@ -52,8 +52,9 @@ def phase_seed(seed:int, phase:int) -> int:
 
 # %% ../nbs/10_train.ipynb #5f5ee43b
 def check_settings(arch:str, act:str, sa:bool, pool:str, opt:str, sched:str, schedule:str|None, mixup:float, smoothing:float,
-                   noise:int|None, precision:str, bs:int, size:int, epochs:int, lr:float,
-                   **others, # `train_once`'s other settings, which need no check
+                   noise:int|None, precision:str, bs:int, size:int, epochs:int, lr:float, wd:float|None,
+                   min_scale:float, per_class:int|None,
+                   **others, # `train_once`'s other settings (switches, the path, the seed), which need no check
                   ) -> list: # The phases to train
     "Raise on the first of `train_once`'s settings that cannot work, before any data is read or any model is built"
     build_model(arch, act, sa, pool)
@@ -61,7 +62,8 @@ def check_settings(arch:str, act:str, sa:bool, pool:str, opt:str, sched:str, sch
     if sched not in ('one_cycle', 'flat_cos'): raise ValueError(f"sched must be 'one_cycle' or 'flat_cos', not {sched!r}")
     if schedule and sched != 'one_cycle': raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: use sched='one_cycle'")
     if mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {mixup}")
-    check_eps(smoothing); check_noise(noise); check_precision(precision)
+    if wd is not None and wd < 0: raise ValueError(f"wd, the weight decay, must be at least 0 (None for the optimizer's), got {wd}")
+    check_eps(smoothing); check_noise(noise); check_precision(precision); check_min_scale(min_scale); check_per_class(per_class)
     return parse_schedule(schedule, bs, lr) if schedule else [Phase(bs, size, epochs, lr, fine_tune=False)]
 
 # %% ../nbs/10_train.ipynb #19c0a40e
