@@ -25,8 +25,20 @@ def test_colab_cell_installs_package(nb):
 
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_export_cell_only_runs_in_the_repository(nb):
-    last = code_cells(nb)[-1]
-    assert 'nbdev.nbdev_export()' in last and 'if nbdev.config.is_nbdev():' in last
+    export = code_cells(nb)[-2]   # just before the clean-up
+    assert 'nbdev.nbdev_export()' in export and 'if nbdev.config.is_nbdev():' in export
+
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+def test_temporary_folders_are_removed(nb):
+    "Every temporary folder a notebook makes (synthetic data, caches, exported models) goes in one, which its last cell removes"
+    cells = code_cells(nb)
+    setup = next(i for i, c in enumerate(cells) if 'tempfile.tempdir = tempfile.mkdtemp(' in c)
+    assert cells[setup].startswith('#| hide') and not any('tempfile.' in c for c in cells[:setup]), 'set up before any use'
+    last = cells[-1]
+    assert last.startswith('#| hide') and 'shutil.rmtree(tempfile.tempdir' in last and 'tempfile.tempdir = None' in last
+    for c in cells:   # the fast path's default cache (~/.cache/chapter7) is for the real data: tests give theirs a folder
+        if 'fast=True' in c and not re.search(r'#\|\s*(export|gpu|notest|eval: false)', c):   # cells that run in the tests
+            assert all('cache_dir' in line or 'def ' in line for line in c.splitlines() if 'fast=True' in line) or 'CHAPTER7_CACHE' in c, c[:200]
 
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_no_machine_specific_paths(nb):
