@@ -40,7 +40,8 @@ def lab(tmp_path_factory):
     "JupyterLab on a free localhost port, no token, its own config and workspace folders; yields its URL and folder"
     root = tmp_path_factory.mktemp('lab')
     port = free_port()
-    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(root/'.config'), 'OMP_NUM_THREADS': '1'}
+    (root/'tmp').mkdir()   # the kernels' temporary folders: they stop before the notebooks' last cell, which removes its own
+    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(root/'.config'), 'OMP_NUM_THREADS': '1', 'TMPDIR': str(root/'tmp')}
     cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', f'--port={port}', '--ip=127.0.0.1', '--allow-root',
            '--ServerApp.token=', '--ServerApp.password=', '--ServerApp.disable_check_xsrf=True',
            f'--ServerApp.root_dir={root}', f'--LabApp.workspaces_dir={root/".workspaces"}', '--LabApp.news_url=None']
