@@ -38,7 +38,7 @@ def test_temporary_folders_are_removed(nb):
     assert last.startswith('#| hide') and 'shutil.rmtree(tempfile.tempdir' in last and 'tempfile.tempdir = None' in last
     for c in cells:   # the fast path's default cache (~/.cache/chapter7) is for the real data: tests give theirs a folder
         if 'fast=True' in c and not re.search(r'#\|\s*(export|gpu|notest|eval: false)', c):   # cells that run in the tests
-            assert all('cache_dir' in line or 'def ' in line for line in c.splitlines() if 'fast=True' in line) or 'CHAPTER7_CACHE' in c, c[:200]
+            assert all('cache_dir' in line for line in c.splitlines() if 'fast=True' in line) or 'CHAPTER7_CACHE' in c, c[:200]
 
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_no_machine_specific_paths(nb):

@@ -62,7 +62,9 @@ def tta_gains() -> pd.Series: t = tta_table(); return 100 * (t.accuracy - t.accu
 def mixup_accuracy() -> pd.DataFrame: return mixup_runs().pivot(index='epochs', columns='run', values='accuracy')
 def mixup_gaps() -> pd.Series: acc = mixup_accuracy(); return 100 * (acc['MixUp(0.4)'] - acc['plain'])
 def noise_accuracy() -> pd.DataFrame: return noise_runs().pivot(index='noise', columns='loss', values='accuracy')
-def smoothing_gains() -> pd.Series: acc = noise_accuracy(); return 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])
+def smoothing_lead(acc) -> pd.Series: return 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])   # points
+def smoothing_gains() -> pd.Series: return smoothing_lead(noise_accuracy())
+def noise50_long_accuracy() -> pd.DataFrame: return noise50_long_runs().pivot(index='seed', columns='loss', values='accuracy')
 
 def bench_seed_spread() -> float:
     "Points between the two seeds of the CPU benchmark's `fast` config (the std of two values is their gap over sqrt 2)"
@@ -177,22 +179,20 @@ def test_noise_cpu_prose():
 
 def test_noise50_longer_table_and_prose():
     "05's 20-epoch runs at 50% noise, beside the 5-epoch ones: the table, the gains, the second seed and the direction the prose reads"
-    runs = noise50_long_runs()
-    acc = runs.pivot(index='seed', columns='loss', values='accuracy')
+    runs, acc = noise50_long_runs(), noise50_long_accuracy()
     long, short = acc.loc[42], noise_accuracy().loc[50]   # seed 42, as the 5-epoch table
     text = ' '.join(markdown('05_label_smoothing.ipynb').split())
     rows = table_rows(section(markdown('05_label_smoothing.ipynb'), '## Longer training'), 'epochs')
-    lead = lambda acc: 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])   # smoothing's lead, in points
     for epochs, a in ((5, short), (20, long)):
-        assert rows[str(epochs)] == [f"{a['cross-entropy']:.4f}", f"{a['label smoothing ε=0.1']:.4f}", f'{lead(a):+.1f}'], epochs
+        assert rows[str(epochs)] == [f"{a['cross-entropy']:.4f}", f"{a['label smoothing ε=0.1']:.4f}", f'{smoothing_lead(a):+.1f}'], epochs
     gain = 100 * (long - short)
     assert f"cross-entropy by {gain['cross-entropy']:.1f} points and label smoothing by {gain['label smoothing ε=0.1']:.1f}" in text
-    before, after = lead(short), lead(long)
+    before, after = smoothing_lead(short), smoothing_lead(long)
     assert before < 0 < after and f'smoothing went from {-before:.1f} points behind to {after:.1f} ahead' in text
     other = acc.loc[1]
-    assert 0 < lead(other) < 0.5 and f"seed 1 the two ended almost level, {other['cross-entropy']:.4f} with cross-entropy and {other['label smoothing ε=0.1']:.4f} with smoothing" in text
-    spread, mean = bench_seed_spread(), lead(acc).mean()
-    assert (lead(acc) > 0).all() and f'ahead after 20 epochs with both seeds, by {mean:.1f} points on average' in text
+    assert 0 < smoothing_lead(other) < 0.5 and f"seed 1 the two ended almost level, {other['cross-entropy']:.4f} with cross-entropy and {other['label smoothing ε=0.1']:.4f} with smoothing" in text
+    spread, mean = bench_seed_spread(), smoothing_lead(acc).mean()
+    assert (smoothing_lead(acc) > 0).all() and f'ahead after 20 epochs with both seeds, by {mean:.1f} points on average' in text
     assert mean < spread and f'well inside the {spread:.1f} points between two seeds' in text
     assert f'each run took {runs.seconds.min() / 60:.0f} to {runs.seconds.max() / 60:.0f} minutes on two cores' in text
 
@@ -262,8 +262,7 @@ def test_readme_cpu_claims():
     gap = mixup_gaps()
     assert rows['`04_mixup`'].startswith(f'{gap[5]:.1f} points at 5 epochs, {gap[20]:+.1f} at 20')
     g = smoothing_gains()
-    long = noise50_long_runs().pivot(index='seed', columns='loss', values='accuracy')
-    lead = 100 * (long['label smoothing ε=0.1'] - long['cross-entropy'])
+    lead = smoothing_lead(noise50_long_accuracy())
     assert rows['`05_label_smoothing`'] == (f'{g[5]:.1f}, {g[25]:+.1f} and {g[50]:.1f} points at 5%, 25% and 50% wrong labels: not reproduced; '
                                             f'{lead[42]:+.1f} and {lead[1]:+.1f} at 50% after 20 epochs instead of 5 (seeds 42 and 1)')
     few, full = transfer_gaps('100 per class'), -transfer_gaps('all images')
