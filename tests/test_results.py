@@ -32,6 +32,7 @@ def transfer_progressive() -> pd.DataFrame: return pd.read_csv(ROOT/'results/tra
 def noise_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise.csv')
 def noise50_long_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise50-20ep.csv')
 def mixup_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px.csv')
+def mixup_longer_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px-longer.csv')
 def normalization_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/normalization/cpu-xresnet18-64px.csv', index_col='run')
 def tta_table() -> pd.DataFrame: return pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
 def h200_bench() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep.json').read_text())
@@ -60,7 +61,9 @@ def transfer_gaps(data:str, prefix:str='cpu-xresnet18-64px') -> pd.DataFrame:
 
 def tta_gains() -> pd.Series: t = tta_table(); return 100 * (t.accuracy - t.accuracy['plain'])
 def mixup_accuracy() -> pd.DataFrame: return mixup_runs().pivot(index='epochs', columns='run', values='accuracy')
-def mixup_gaps() -> pd.Series: acc = mixup_accuracy(); return 100 * (acc['MixUp(0.4)'] - acc['plain'])
+def mixup_lead(acc) -> pd.Series: return 100 * (acc['MixUp(0.4)'] - acc['plain'])   # points
+def mixup_gaps() -> pd.Series: return mixup_lead(mixup_accuracy())
+def mixup_longer_accuracy() -> pd.DataFrame: return mixup_longer_runs().pivot(index=['seed', 'epochs'], columns='run', values='accuracy')
 def noise_accuracy() -> pd.DataFrame: return noise_runs().pivot(index='noise', columns='loss', values='accuracy')
 def smoothing_lead(acc) -> pd.Series: return 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])   # points
 def smoothing_gains() -> pd.Series: return smoothing_lead(noise_accuracy())
@@ -201,7 +204,7 @@ def test_mixup_cpu_table():
     rows = table_rows(markdown('04_mixup.ipynb'), 'epochs')
     assert set(rows) == {str(e) for e in acc.index}
     for e, r in acc.iterrows():
-        assert rows[str(e)] == [f"{r['plain']:.4f}", f"{r['MixUp(0.4)']:.4f}", f"{100 * (r['MixUp(0.4)'] - r['plain']):+.1f}"], e
+        assert rows[str(e)] == [f"{r['plain']:.4f}", f"{r['MixUp(0.4)']:.4f}", f'{mixup_lead(r):+.1f}'], e
 
 def test_mixup_cpu_prose():
     runs, text = mixup_runs(), ' '.join(markdown('04_mixup.ipynb').split())
@@ -218,6 +221,28 @@ def test_mixup_cpu_prose():
     # the plain 5-epoch run repeats 02's fixed 64-pixel run: same recipe and seed, same accuracy to every digit
     fixed = progressive_logs().query("run == 'fixed 64 px'").accuracy.iloc[-1]
     assert acc.loc[5, 'plain'] == fixed and 'ended at the same accuracy to every digit' in text
+
+def test_mixup_longer_table_and_prose():
+    "04's 40-epoch runs (seed 42) continue its first table; its 20-epoch runs with seed 1 are quoted in the prose"
+    runs, acc, text = mixup_longer_runs(), mixup_longer_accuracy(), section(markdown('04_mixup.ipynb'), '## Longer training on a CPU')
+    seed42 = pd.concat([mixup_accuracy(), acc.loc[42]])   # 5 and 20 epochs from the first file, 40 from this one
+    rows = table_rows(text, 'epochs')
+    assert set(rows) == {'5', '20', '40'} and list(seed42.index) == [5, 20, 40]
+    for e, a in seed42.iterrows():
+        assert rows[str(e)] == [f"{a['plain']:.4f}", f"{a['MixUp(0.4)']:.4f}", f'{mixup_lead(a):+.1f}'], e
+    text = ' '.join(text.split())
+    lead, gained = mixup_lead(seed42), 100 * (seed42.loc[40] - seed42.loc[20])
+    assert f"plain training gained {gained['plain']:.1f} points and Mixup {gained['MixUp(0.4)']:.1f}, so Mixup's lead grew to {lead[40]:.1f} points" in text
+    assert lead.is_monotonic_increasing and f'{lead[5]:.1f} points at 5 epochs, {lead[20]:+.1f} at 20, {lead[40]:+.1f} at 40' in text
+    other, lower = acc.loc[(1, 20)], 100 * (seed42.loc[20] - acc.loc[(1, 20)])
+    assert (lower.round(1) == lower.iloc[0].round(1)).all() and f'both 20-epoch runs ended {lower.iloc[0]:.1f} points lower than with seed 42' in text
+    assert f"({other['plain']:.4f} without Mixup, {other['MixUp(0.4)']:.4f} with it), and Mixup was ahead by the same {mixup_lead(other):.1f} points" in text
+    assert f'{mixup_lead(other):.1f}' == f'{lead[20]:.1f}' and f'is a lead of {lead[20]:.1f} points more than another seed' in text
+    spread = bench_seed_spread()
+    assert (lead[[20, 40]] < spread).all() and mixup_lead(other) < spread and f'The leads at 20 and 40 epochs are smaller than the {spread:.1f} points between two seeds' in text
+    minutes = runs.set_index(['epochs', 'run']).seconds / 60
+    assert (f"the 40-epoch runs took {minutes[40, 'plain']:.0f} and {minutes[40, 'MixUp(0.4)']:.0f} minutes on two cores, "
+            f"the 20-epoch ones {minutes[20, 'plain']:.0f} and {minutes[20, 'MixUp(0.4)']:.0f}") in text
 
 def test_normalization_cpu_table():
     runs = normalization_runs()
@@ -260,7 +285,10 @@ def test_readme_cpu_claims():
     assert rows['`03_tta`'] == (f"`tta` +{gain['tta (n=4)']:.1f} points for {t.time_ratio['tta (n=4)']:.1f}× the inference time, "
                                 f"five-crop TTA +{gain['five-crop tta']:.1f}")
     gap = mixup_gaps()
-    assert rows['`04_mixup`'].startswith(f'{gap[5]:.1f} points at 5 epochs, {gap[20]:+.1f} at 20')
+    longer = mixup_lead(mixup_longer_accuracy())
+    assert f'{gap[20]:+.1f}' == f'{longer[(1, 20)]:+.1f}'   # the same lead with both seeds
+    assert rows['`04_mixup`'] == (f'{gap[5]:.1f} points at 5 epochs, {gap[20]:+.1f} at 20 (seeds 42 and 1), {longer[(42, 40)]:+.1f} at 40: '
+                                  "the chapter's direction; the leads are smaller than seeds alone can change")
     g = smoothing_gains()
     lead = smoothing_lead(noise50_long_accuracy())
     assert rows['`05_label_smoothing`'] == (f'{g[5]:.1f}, {g[25]:+.1f} and {g[50]:.1f} points at 5%, 25% and 50% wrong labels: not reproduced; '
