@@ -30,9 +30,11 @@ TRANSFER = {'cpu-xresnet18-64px': ('## On the real data, on a CPU', 'reaches {:.
 def transfer_runs(prefix:str='cpu-xresnet18-64px') -> pd.DataFrame: return pd.read_csv(ROOT/f'results/transfer/{prefix}-recipes.csv')
 def transfer_progressive() -> pd.DataFrame: return pd.read_csv(ROOT/'results/transfer/cpu-xresnet18-64px-progressive.csv')
 def noise_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise.csv')
+def noise_seed_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise-seeds.csv')
 def noise50_long_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/label_smoothing/cpu-xresnet18-64px-noise50-20ep.csv')
 def mixup_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px.csv')
 def mixup_longer_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px-longer.csv')
+def mixup_seed_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px-5ep-seeds.csv')
 def normalization_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/normalization/cpu-xresnet18-64px.csv', index_col='run')
 def tta_table() -> pd.DataFrame: return pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
 def h200_bench() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep.json').read_text())
@@ -64,9 +66,17 @@ def mixup_accuracy() -> pd.DataFrame: return mixup_runs().pivot(index='epochs', 
 def mixup_lead(acc) -> pd.Series: return 100 * (acc['MixUp(0.4)'] - acc['plain'])   # points
 def mixup_gaps() -> pd.Series: return mixup_lead(mixup_accuracy())
 def mixup_longer_accuracy() -> pd.DataFrame: return mixup_longer_runs().pivot(index=['seed', 'epochs'], columns='run', values='accuracy')
+def mixup_seed_accuracy() -> pd.DataFrame:
+    "5-epoch accuracy by seed: seed 42 from the first file, seeds 1 and 2 from their own"
+    first = mixup_runs().query('epochs == 5').assign(seed=42)
+    return pd.concat([first, mixup_seed_runs()]).pivot(index='seed', columns='run', values='accuracy').loc[[42, 1, 2]]
 def noise_accuracy() -> pd.DataFrame: return noise_runs().pivot(index='noise', columns='loss', values='accuracy')
 def smoothing_lead(acc) -> pd.Series: return 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])   # points
 def smoothing_gains() -> pd.Series: return smoothing_lead(noise_accuracy())
+def noise_seed_accuracy() -> pd.DataFrame:
+    "5-epoch accuracy by noise level and seed: seed 42 from the first file, seeds 1 and 2 from their own"
+    runs = pd.concat([noise_runs().assign(seed=42), noise_seed_runs()])
+    return runs.pivot(index=['noise', 'seed'], columns='loss', values='accuracy')
 def noise50_long_accuracy() -> pd.DataFrame: return noise50_long_runs().pivot(index='seed', columns='loss', values='accuracy')
 
 def bench_seed_spread() -> float:
@@ -180,6 +190,26 @@ def test_noise_cpu_prose():
     spread = bench_seed_spread()
     assert (gain.abs() < spread).all() and f'every difference is smaller than the {spread:.1f} points between two seeds' in text
 
+def test_noise_seeds_table_and_prose():
+    "05's 5-epoch noise runs with seeds 1 and 2, beside seed 42's: smoothing's lead per seed and on average, and the seeds' own spread"
+    runs, acc = noise_seed_runs(), noise_seed_accuracy()
+    lead = smoothing_lead(acc).unstack('seed')[[42, 1, 2]]   # noise level x seed, in points
+    text = section(markdown('05_label_smoothing.ipynb'), '## Three seeds at 5 epochs')
+    rows = table_rows(text, 'noise')
+    assert list(rows) == ['5%', '25%', '50%'] and set(runs.seed) == {1, 2} and len(runs) == 12
+    mean = lead.mean(axis=1)
+    for n, l in lead.iterrows():
+        assert rows[f'{n}%'] == [f'{v:+.1f}' for v in l] + [f'{mean[n]:+.1f}'], n
+    text, flat = ' '.join(text.split()), lead.values.ravel()
+    ahead, level, behind = (flat > 0).sum(), (flat == 0).sum(), (flat < 0).sum()
+    assert f'Smoothing was ahead in {ahead} of the {flat.size} pairs of runs, level in {level} and behind in the other {behind}' in text
+    assert (mean < 0).all() and 'on average it was behind at every noise level' in text
+    assert mean[50] <= mean[5] and 'Nor did it do better as the share of wrong labels grew' in text
+    ce = 100 * acc['cross-entropy'].groupby('noise').agg(lambda a: a.max() - a.min())
+    assert f"A change of seed moved cross-entropy's own accuracy by {ce.min():.1f} to {ce.max():.1f} points at each noise level" in text
+    assert ce.min() > mean.abs().max()   # "more than any of these means"
+    assert f'each run took {runs.seconds.min():.0f} to {runs.seconds.max():.0f} s on two cores' in text
+
 def test_noise50_longer_table_and_prose():
     "05's 20-epoch runs at 50% noise, beside the 5-epoch ones: the table, the gains, the second seed and the direction the prose reads"
     runs, acc = noise50_long_runs(), noise50_long_accuracy()
@@ -244,6 +274,23 @@ def test_mixup_longer_table_and_prose():
     assert (f"the 40-epoch runs took {minutes[40, 'plain']:.0f} and {minutes[40, 'MixUp(0.4)']:.0f} minutes on two cores, "
             f"the 20-epoch ones {minutes[20, 'plain']:.0f} and {minutes[20, 'MixUp(0.4)']:.0f}") in text
 
+def test_mixup_seeds_table_and_prose():
+    "04's 5-epoch runs with seeds 1 and 2, beside seed 42's: the table, the mean cost, and how it compares with the seeds' own spread"
+    runs, acc = mixup_seed_runs(), mixup_seed_accuracy()
+    text = section(markdown('04_mixup.ipynb'), '## Five epochs, three seeds')
+    rows = table_rows(text, 'seed')
+    assert list(rows) == ['42', '1', '2'] and (runs.epochs == 5).all()
+    for seed, a in acc.iterrows():
+        assert rows[str(seed)] == [f"{a['plain']:.4f}", f"{a['MixUp(0.4)']:.4f}", f'{mixup_lead(a):+.1f}'], seed
+    text, lead, spread = ' '.join(text.split()), mixup_lead(acc), bench_seed_spread()
+    assert abs(abs(lead[42]) - spread) < 0.2 and f'it is about the size of the {spread:.1f} points between two seeds' in text
+    assert (lead < 0).all() and f'Mixup cost accuracy with every seed, {-lead.mean():.1f} points on average' in text
+    assert acc['MixUp(0.4)'].max() < acc['plain'].min() and 'all three Mixup runs ended below all three plain ones' in text
+    within = 100 * (acc.max() - acc.min())
+    assert f"The plain runs ended within {within['plain']:.1f} points of each other and the Mixup runs within {within['MixUp(0.4)']:.1f}" in text
+    assert (within < -lead.mean()).all()   # "the cost of Mixup is larger than what a change of seed did to either"
+    assert f'each run took {runs.seconds.min():.0f} to {runs.seconds.max():.0f} s on two cores' in text
+
 def test_normalization_cpu_table():
     runs = normalization_runs()
     rows = table_rows(markdown('01_normalization.ipynb'), 'run')
@@ -287,11 +334,15 @@ def test_readme_cpu_claims():
     gap = mixup_gaps()
     longer = mixup_lead(mixup_longer_accuracy())
     assert f'{gap[20]:+.1f}' == f'{longer[(1, 20)]:+.1f}'   # the same lead with both seeds
-    assert rows['`04_mixup`'] == (f'{gap[5]:.1f} points at 5 epochs, {gap[20]:+.1f} at 20 (seeds 42 and 1), {longer[(42, 40)]:+.1f} at 40: '
-                                  "the chapter's direction; the leads are smaller than seeds alone can change")
-    g = smoothing_gains()
+    five = mixup_lead(mixup_seed_accuracy())
+    assert (five < 0).all() and len(five) == 3
+    assert rows['`04_mixup`'] == (f'behind with all three seeds at 5 epochs, by {-five.mean():.1f} points on average; '
+                                  f'{gap[20]:+.1f} at 20 (seeds 42 and 1), {longer[(42, 40)]:+.1f} at 40: '
+                                  "the chapter's direction, though the leads at 20 and 40 are smaller than seeds alone can change")
+    g = smoothing_lead(noise_seed_accuracy()).groupby('noise').mean()
     lead = smoothing_lead(noise50_long_accuracy())
-    assert rows['`05_label_smoothing`'] == (f'{g[5]:.1f}, {g[25]:+.1f} and {g[50]:.1f} points at 5%, 25% and 50% wrong labels: not reproduced; '
+    assert (g < 0).all() and rows['`05_label_smoothing`'] == (
+        f'{g[5]:.1f}, {g[25]:.1f} and {g[50]:.1f} points at 5%, 25% and 50% wrong labels (mean of seeds 42, 1 and 2): not reproduced; '
                                             f'{lead[42]:+.1f} and {lead[1]:+.1f} at 50% after 20 epochs instead of 5 (seeds 42 and 1)')
     few, full = transfer_gaps('100 per class'), -transfer_gaps('all images')
     assert rows['`07_transfer_learning`'] == (f'+{few.mean().mean():.1f} points with 100 images per class; '
