@@ -66,6 +66,10 @@ def mixup_accuracy() -> pd.DataFrame: return mixup_runs().pivot(index='epochs', 
 def mixup_lead(acc) -> pd.Series: return 100 * (acc['MixUp(0.4)'] - acc['plain'])   # points
 def mixup_gaps() -> pd.Series: return mixup_lead(mixup_accuracy())
 def mixup_longer_accuracy() -> pd.DataFrame: return mixup_longer_runs().pivot(index=['seed', 'epochs'], columns='run', values='accuracy')
+def mixup_twenty_accuracy() -> pd.DataFrame:
+    "20-epoch accuracy by seed: seed 42 from the first file, seeds 1 and 2 from the longer runs"
+    first = mixup_runs().query('epochs == 20').assign(seed=42)
+    return pd.concat([first, mixup_longer_runs().query('epochs == 20')]).pivot(index='seed', columns='run', values='accuracy').loc[[42, 1, 2]]
 def mixup_seed_accuracy() -> pd.DataFrame:
     "5-epoch accuracy by seed: seed 42 from the first file, seeds 1 and 2 from their own"
     first = mixup_runs().query('epochs == 5').assign(seed=42)
@@ -211,22 +215,29 @@ def test_noise_seeds_table_and_prose():
     assert f'each run took {runs.seconds.min():.0f} to {runs.seconds.max():.0f} s on two cores' in text
 
 def test_noise50_longer_table_and_prose():
-    "05's 20-epoch runs at 50% noise, beside the 5-epoch ones: the table, the gains, the second seed and the direction the prose reads"
-    runs, acc = noise50_long_runs(), noise50_long_accuracy()
+    "05's 20-epoch runs at 50% noise: seed 42's beside its 5-epoch ones, seeds 1 and 2, each seed's lead at 5 and 20 epochs, and the direction the prose reads"
+    runs, acc = noise50_long_runs(), noise50_long_accuracy().loc[[42, 1, 2]]
     long, short = acc.loc[42], noise_accuracy().loc[50]   # seed 42, as the 5-epoch table
-    text = ' '.join(markdown('05_label_smoothing.ipynb').split())
-    rows = table_rows(section(markdown('05_label_smoothing.ipynb'), '## Longer training'), 'epochs')
+    md = section(markdown('05_label_smoothing.ipynb'), '## Longer training')
+    text, rows = ' '.join(md.split()), table_rows(md, 'epochs')
     for epochs, a in ((5, short), (20, long)):
         assert rows[str(epochs)] == [f"{a['cross-entropy']:.4f}", f"{a['label smoothing ε=0.1']:.4f}", f'{smoothing_lead(a):+.1f}'], epochs
     gain = 100 * (long - short)
     assert f"cross-entropy by {gain['cross-entropy']:.1f} points and label smoothing by {gain['label smoothing ε=0.1']:.1f}" in text
     before, after = smoothing_lead(short), smoothing_lead(long)
     assert before < 0 < after and f'smoothing went from {-before:.1f} points behind to {after:.1f} ahead' in text
-    other = acc.loc[1]
-    assert 0 < smoothing_lead(other) < 0.5 and f"seed 1 the two ended almost level, {other['cross-entropy']:.4f} with cross-entropy and {other['label smoothing ε=0.1']:.4f} with smoothing" in text
-    spread, mean = bench_seed_spread(), smoothing_lead(acc).mean()
-    assert (smoothing_lead(acc) > 0).all() and f'ahead after 20 epochs with both seeds, by {mean:.1f} points on average' in text
-    assert mean < spread and f'well inside the {spread:.1f} points between two seeds' in text
+    one, two = acc.loc[1], acc.loc[2]
+    assert 0 < smoothing_lead(one) < 0.5 and f"seed 1 the two ended almost level, {one['cross-entropy']:.4f} with cross-entropy and {one['label smoothing ε=0.1']:.4f} with smoothing" in text
+    assert smoothing_lead(two) > 0.5 and f"with seed 2 smoothing was ahead again, {two['label smoothing ε=0.1']:.4f} against {two['cross-entropy']:.4f}" in text
+    five, twenty = smoothing_lead(noise_seed_accuracy()).xs(50, level='noise').loc[acc.index], smoothing_lead(acc)
+    rows = table_rows(md, 'seed')
+    assert list(rows) == ['42', '1', '2']
+    for seed in acc.index: assert rows[str(seed)] == [f'{five[seed]:+.1f}', f'{twenty[seed]:+.1f}'], seed
+    grew = twenty - five
+    assert (grew > 0).all() and f"With every seed, smoothing's lead grew between 5 and 20 epochs, by {grew.min():.1f} to {grew.max():.1f} points" in text
+    assert five.mean() < 0 < twenty.mean() and f'it went from {-five.mean():.1f} points behind to {twenty.mean():.1f} ahead' in text
+    spread = bench_seed_spread()
+    assert (twenty > 0).all() and twenty.max() < spread and f'each 20-epoch lead is well inside the {spread:.1f} points between two seeds' in text
     assert f'each run took {runs.seconds.min() / 60:.0f} to {runs.seconds.max() / 60:.0f} minutes on two cores' in text
 
 def test_mixup_cpu_table():
@@ -253,26 +264,35 @@ def test_mixup_cpu_prose():
     assert acc.loc[5, 'plain'] == fixed and 'ended at the same accuracy to every digit' in text
 
 def test_mixup_longer_table_and_prose():
-    "04's 40-epoch runs (seed 42) continue its first table; its 20-epoch runs with seed 1 are quoted in the prose"
+    "04's 40-epoch runs (seed 42) continue its first table; its 20-epoch runs with seeds 1 and 2 sit beside seed 42's in a second"
     runs, acc, text = mixup_longer_runs(), mixup_longer_accuracy(), section(markdown('04_mixup.ipynb'), '## Longer training on a CPU')
     seed42 = pd.concat([mixup_accuracy(), acc.loc[42]])   # 5 and 20 epochs from the first file, 40 from this one
     rows = table_rows(text, 'epochs')
     assert set(rows) == {'5', '20', '40'} and list(seed42.index) == [5, 20, 40]
     for e, a in seed42.iterrows():
         assert rows[str(e)] == [f"{a['plain']:.4f}", f"{a['MixUp(0.4)']:.4f}", f'{mixup_lead(a):+.1f}'], e
+    twenty, rows = mixup_twenty_accuracy(), table_rows(text, 'seed')
+    assert list(rows) == ['42', '1', '2']
+    for seed, a in twenty.iterrows():
+        assert rows[str(seed)] == [f"{a['plain']:.4f}", f"{a['MixUp(0.4)']:.4f}", f'{mixup_lead(a):+.1f}'], seed
     text = ' '.join(text.split())
     lead, gained = mixup_lead(seed42), 100 * (seed42.loc[40] - seed42.loc[20])
     assert f"plain training gained {gained['plain']:.1f} points and Mixup {gained['MixUp(0.4)']:.1f}, so Mixup's lead grew to {lead[40]:.1f} points" in text
     assert lead.is_monotonic_increasing and f'{lead[5]:.1f} points at 5 epochs, {lead[20]:+.1f} at 20, {lead[40]:+.1f} at 40' in text
-    other, lower = acc.loc[(1, 20)], 100 * (seed42.loc[20] - acc.loc[(1, 20)])
-    assert (lower.round(1) == lower.iloc[0].round(1)).all() and f'both 20-epoch runs ended {lower.iloc[0]:.1f} points lower than with seed 42' in text
-    assert f"({other['plain']:.4f} without Mixup, {other['MixUp(0.4)']:.4f} with it), and Mixup was ahead by the same {mixup_lead(other):.1f} points" in text
-    assert f'{mixup_lead(other):.1f}' == f'{lead[20]:.1f}' and f'is a lead of {lead[20]:.1f} points more than another seed' in text
+    lead20 = mixup_lead(twenty)
+    assert f'{lead20[1]:.1f}' == f'{lead20[42]:.1f}' and f'With seed 1 Mixup was ahead by the same {lead20[1]:.1f} points as with seed 42' in text
+    assert lead20[2] < 0 and f'but with seed 2 it was {-lead20[2]:.1f} points behind' in text
+    assert f'is a lead of {lead20[42]:.1f} points more than another seed' in text
+    five = mixup_lead(mixup_seed_accuracy()).mean()
+    assert abs(lead20.mean()) < 0.05 and f"Mixup's mean difference was 0.0 points, where at 5 epochs it was {-five:.1f} points behind" in text
+    within = 100 * (twenty.max() - twenty.min())
+    assert f"The plain runs ended within {within['plain']:.1f} points of each other and the Mixup runs within {within['MixUp(0.4)']:.1f}" in text
     spread = bench_seed_spread()
-    assert (lead[[20, 40]] < spread).all() and mixup_lead(other) < spread and f'The leads at 20 and 40 epochs are smaller than the {spread:.1f} points between two seeds' in text
+    assert lead[[20, 40]].abs().max() < spread and lead20.abs().max() < spread
+    assert f'All these leads, at 20 and at 40 epochs, are smaller than the {spread:.1f} points between two seeds' in text
     minutes = runs.set_index(['epochs', 'run']).seconds / 60
     assert (f"the 40-epoch runs took {minutes[40, 'plain']:.0f} and {minutes[40, 'MixUp(0.4)']:.0f} minutes on two cores, "
-            f"the 20-epoch ones {minutes[20, 'plain']:.0f} and {minutes[20, 'MixUp(0.4)']:.0f}") in text
+            f"the 20-epoch ones {minutes[20].min():.0f} to {minutes[20].max():.0f}") in text
 
 def test_mixup_seeds_table_and_prose():
     "04's 5-epoch runs with seeds 1 and 2, beside seed 42's: the table, the mean cost, and how it compares with the seeds' own spread"
@@ -331,19 +351,19 @@ def test_readme_cpu_claims():
     t, gain = tta_table(), tta_gains()
     assert rows['`03_tta`'] == (f"`tta` +{gain['tta (n=4)']:.1f} points for {t.time_ratio['tta (n=4)']:.1f}× the inference time, "
                                 f"five-crop TTA +{gain['five-crop tta']:.1f}")
-    gap = mixup_gaps()
-    longer = mixup_lead(mixup_longer_accuracy())
-    assert f'{gap[20]:+.1f}' == f'{longer[(1, 20)]:+.1f}'   # the same lead with both seeds
+    longer, twenty = mixup_lead(mixup_longer_accuracy()), mixup_lead(mixup_twenty_accuracy())
     five = mixup_lead(mixup_seed_accuracy())
-    assert (five < 0).all() and len(five) == 3
+    assert (five < 0).all() and len(five) == 3 and list(twenty.index) == list(five.index)   # the same three seeds
+    assert abs(twenty.mean()) < 0.05 and max(twenty.abs().max(), longer[(42, 40)]) < bench_seed_spread()
     assert rows['`04_mixup`'] == (f'behind with all three seeds at 5 epochs, by {-five.mean():.1f} points on average; '
-                                  f'{gap[20]:+.1f} at 20 (seeds 42 and 1), {longer[(42, 40)]:+.1f} at 40: '
-                                  "the chapter's direction, though the leads at 20 and 40 are smaller than seeds alone can change")
+                                  f'level at 20 with the same seeds ({twenty.min():+.1f} to {twenty.max():+.1f}, 0.0 on average); '
+                                  f'{longer[(42, 40)]:+.1f} at 40 (seed 42): '
+                                  "Mixup catches up, as the chapter says, but no lead is larger than seeds alone can change")
     g = smoothing_lead(noise_seed_accuracy()).groupby('noise').mean()
     lead = smoothing_lead(noise50_long_accuracy())
     assert (g < 0).all()
     assert rows['`05_label_smoothing`'] == (f'{g[5]:.1f}, {g[25]:.1f} and {g[50]:.1f} points at 5%, 25% and 50% wrong labels (mean of seeds 42, 1 and 2): '
-                                            f'not reproduced; {lead[42]:+.1f} and {lead[1]:+.1f} at 50% after 20 epochs instead of 5 (seeds 42 and 1)')
+                                            f'not reproduced; {lead[42]:+.1f}, {lead[1]:+.1f} and {lead[2]:+.1f} at 50% after 20 epochs instead of 5 (the same seeds)')
     few, full = transfer_gaps('100 per class'), -transfer_gaps('all images')
     assert rows['`07_transfer_learning`'] == (f'+{few.mean().mean():.1f} points with 100 images per class; '
                                               f'from scratch {full.min().min():.1f} to {full.max().max():.1f} points better with all of them')
