@@ -66,14 +66,12 @@ def mixup_accuracy() -> pd.DataFrame: return mixup_runs().pivot(index='epochs', 
 def mixup_lead(acc) -> pd.Series: return 100 * (acc['MixUp(0.4)'] - acc['plain'])   # points
 def mixup_gaps() -> pd.Series: return mixup_lead(mixup_accuracy())
 def mixup_longer_accuracy() -> pd.DataFrame: return mixup_longer_runs().pivot(index=['seed', 'epochs'], columns='run', values='accuracy')
-def mixup_twenty_accuracy() -> pd.DataFrame:
-    "20-epoch accuracy by seed: seed 42 from the first file, seeds 1 and 2 from the longer runs"
-    first = mixup_runs().query('epochs == 20').assign(seed=42)
-    return pd.concat([first, mixup_longer_runs().query('epochs == 20')]).pivot(index='seed', columns='run', values='accuracy').loc[[42, 1, 2]]
-def mixup_seed_accuracy() -> pd.DataFrame:
-    "5-epoch accuracy by seed: seed 42 from the first file, seeds 1 and 2 from their own"
-    first = mixup_runs().query('epochs == 5').assign(seed=42)
-    return pd.concat([first, mixup_seed_runs()]).pivot(index='seed', columns='run', values='accuracy').loc[[42, 1, 2]]
+def mixup_by_seed(epochs:int, others:pd.DataFrame) -> pd.DataFrame:
+    "Accuracy after `epochs` by seed: seed 42 from the first file, seeds 1 and 2 from `others`"
+    runs = pd.concat([mixup_runs().assign(seed=42), others]).query('epochs == @epochs')
+    return runs.pivot(index='seed', columns='run', values='accuracy').loc[[42, 1, 2]]
+def mixup_seed_accuracy() -> pd.DataFrame: return mixup_by_seed(5, mixup_seed_runs())
+def mixup_twenty_accuracy() -> pd.DataFrame: return mixup_by_seed(20, mixup_longer_runs())
 def noise_accuracy() -> pd.DataFrame: return noise_runs().pivot(index='noise', columns='loss', values='accuracy')
 def smoothing_lead(acc) -> pd.Series: return 100 * (acc['label smoothing ε=0.1'] - acc['cross-entropy'])   # points
 def smoothing_gains() -> pd.Series: return smoothing_lead(noise_accuracy())
