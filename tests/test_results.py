@@ -21,6 +21,10 @@ def table_rows(text:str, first:str) -> dict:
     rows = [[c.strip() for c in l.strip('|').split('|')] for l in body]
     return {r[0]: r[1:] for r in rows}
 
+def gpu_rows(readme:str) -> dict:
+    "The README's GPU table: claim -> (measured, GPU, notebook)"
+    return table_rows(section(readme, '## Measured on a GPU so far'), 'the chapter says')
+
 # One loader per results file
 def bench_report() -> dict: return json.loads((ROOT/'results/bench/cpu-xresnet18-64px-3ep.json').read_text())
 def progressive_logs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/progressive/cpu-xresnet18-32-64px.csv')
@@ -444,15 +448,15 @@ def test_progressive_h200():
 def test_readme_gpu_claims():
     "The README's GPU figures quote the same files as the notebooks"
     readme = (ROOT/'README.md').read_text()
-    text = section(readme, '## Measured on a GPU so far')
-    rows = {r[-1]: r[0] for r in table_rows(text, 'the chapter says').values()}
+    rows = gpu_rows(readme)
     acc = h200_normalization().accuracy
-    assert rows['`01_normalization`'] == (f"from scratch, {acc['normalized']:.4f} with `Normalize` and {acc['not normalized']:.4f} "
-                                          "without, after 5 epochs: no difference one seed can show")
+    assert rows['normalization matters'] == [f"from scratch, {acc['normalized']:.4f} with `Normalize` and {acc['not normalized']:.4f} "
+                                             "without, after 5 epochs: no difference one seed can show", 'H200', '`01_normalization`']
     saved, lost = h200_progressive_cost()
     final = h200_progressive_logs().groupby('run').accuracy.last()
-    assert rows['`02_progressive_resizing`'] == (f"10 epochs each: {saved:.0%} less time, {lost:.1f} points lower "
-                                                 f"({final['progressive 64 -> 128 px']:.4f} against {final['fixed 128 px']:.4f}): not reproduced")
+    assert rows['progressive resizing gives about the same accuracy in less time'] == [
+        f"10 epochs each: {saved:.0%} less time, {lost:.1f} points lower "
+        f"({final['progressive 64 -> 128 px']:.4f} against {final['fixed 128 px']:.4f}): not reproduced", 'H200', '`02_progressive_resizing`']
     by, flat = h200_by_config(), ' '.join(readme.split())
     stock, fast, tuned = by['stock'], by['fast'], by['fast-tuned']
     assert (f"trained on {fast['train_images_per_sec'] / stock['train_images_per_sec']:.1f} times as many images per second as the stock pipeline "
@@ -463,7 +467,7 @@ def test_readme_gpu_claims():
     assert (f"the model alone trains an epoch in {epoch_seconds(small, 'model_ms_per_step'):.1f} s at batch size 64 (fp32) "
             f"and in {epoch_seconds(big, 'model_ms_per_step'):.1f} s at 256 (bf16)") in flat
 
-def gpu_cells() -> pd.DataFrame: return pd.read_csv(ROOT/'results/gpu_cells/nvidia-h200.csv')
+def gpu_cells(device:str='nvidia-h200') -> pd.DataFrame: return pd.read_csv(ROOT/f'results/gpu_cells/{device}.csv')
 
 def gpu_source(nb:str) -> str:
     cells = json.loads((ROOT/'nbs'/nb).read_text())['cells']
@@ -489,7 +493,91 @@ def test_gpu_cells_h200():
 
 def test_transfer_h200_readme():
     readme = (ROOT/'README.md').read_text()
-    rows = {r[-1]: r[0] for r in table_rows(section(readme, '## Measured on a GPU so far'), 'the chapter says').values()}
     few, full = transfer_gaps('100 per class', 'nvidia-h200-xresnet50-128px'), -transfer_gaps('all images', 'nvidia-h200-xresnet50-128px')
-    assert rows['`07_transfer_learning`'] == (f"+{few.mean().mean():.1f} points with 100 images per class; from scratch "
-                                              f"{full.min().min():.1f} to {full.max().max():.1f} points better with all of them (two and three seeds)")
+    assert gpu_rows(readme)['transfer learning pays when data is scarce'] == [
+        f"+{few.mean().mean():.1f} points with 100 images per class; from scratch {full.min().min():.1f} to "
+        f"{full.max().max():.1f} points better with all of them (two and three seeds)", 'H200', '`07_transfer_learning`']
+
+# The H100 runs: 04's 5-epoch cell (and the plain half of its 20-epoch cell), 05's noise cell, 07's progressive-resizing cell
+H100 = 'nvidia-h100-80gb-hbm3'
+def h100_mixup() -> pd.DataFrame: return pd.read_csv(ROOT/f'results/mixup/{H100}-xresnet50-128px.csv', index_col='run')
+def h100_mixup_twenty() -> pd.DataFrame: return pd.read_csv(ROOT/f'results/mixup/{H100}-xresnet50-128px-20ep-bf16.csv', index_col='run')
+def h100_noise_runs() -> pd.DataFrame: return pd.read_csv(ROOT/f'results/label_smoothing/{H100}-xresnet50-128px-noise.csv')
+def h100_transfer_progressive() -> pd.DataFrame: return pd.read_csv(ROOT/f'results/transfer/{H100}-xresnet50-128px-progressive.csv')
+def h100_pretraining() -> float: return json.loads((ROOT/f'results/transfer/{H100}-xresnet50-128px-pretraining.json').read_text())['accuracy']
+def h100_progressive_cost() -> pd.Series:
+    "Points the progressive run lost against the fixed one on the pretrained body, by seed"
+    acc = h100_transfer_progressive().pivot(index='schedule', columns='seed', values='accuracy')
+    return 100 * (acc.loc['fixed 128'] - acc.loc['progressive 64->128'])
+
+def test_mixup_h100():
+    "04's 5-epoch table on the H100, its gap against the seed spread, and the one 20-epoch run that finished"
+    runs, twenty = h100_mixup(), h100_mixup_twenty()
+    text = section(markdown('04_mixup.ipynb'), 'Run again on an NVIDIA H100')
+    assert table_rows(text, 'run on the GPU') == {run: [f'{a:.4f}'] for run, a in runs.accuracy.items()}
+    flat, gap, spread = ' '.join(text.split()), -mixup_lead(runs.accuracy), bench_seed_spread()
+    assert gap > 0 and f'At the chapter\'s size Mixup cost {gap:.1f} points after 5 epochs' in flat
+    assert abs(gap - spread) < 0.1 and f'the gap is about the {spread:.1f} points between two seeds' in flat
+    assert f"the runs took {runs.seconds['plain']:.0f} and {runs.seconds['MixUp(0.4)']:.0f} s while sharing the GPU" in flat
+    assert (mixup_seed_accuracy()['MixUp(0.4)'] < mixup_seed_accuracy().plain).all()   # "with Mixup behind every time"
+    assert list(twenty.index) == ['plain']   # the Mixup run did not finish, as the prose says
+    assert (f"finished only the plain run before the time ran out: {twenty.accuracy['plain']:.4f} after 20 epochs "
+            f"(bf16, channels-last, {twenty.seconds['plain']:.0f} s;") in flat
+    readme = (ROOT/'README.md').read_text()
+    assert gpu_rows(readme)['Mixup costs accuracy in short training'] == [
+        f"5 epochs: {gap:.1f} points lower ({runs.accuracy['MixUp(0.4)']:.4f} against {runs.accuracy['plain']:.4f})", 'H100', '`04_mixup`']
+    assert f"its plain run reached {twenty.accuracy['plain']:.4f}" in ' '.join(readme.split())
+
+def test_noise_h100():
+    "05's noise table on the H100: each level, the lead growing with the noise, all within the seed spread"
+    runs = h100_noise_runs()
+    acc = runs.pivot(index='noise', columns='loss', values='accuracy')
+    lead = smoothing_lead(acc)
+    text = section(markdown('05_label_smoothing.ipynb'), 'Run again on an NVIDIA H100')
+    rows = table_rows(text, 'wrong labels')
+    assert list(rows) == [f'{n}%' for n in acc.index] == ['5%', '25%', '50%']
+    for n, r in acc.iterrows():
+        assert rows[f'{n}%'] == [f"{r['cross-entropy']:.4f}", f"{r['label smoothing ε=0.1']:.4f}", f'{lead[n]:+.1f}'], n
+    flat, spread = ' '.join(text.split()), bench_seed_spread()
+    assert lead.is_monotonic_increasing and lead[5] < 0 < lead[50]
+    assert f"smoothing's lead grew with the share of wrong labels, from {-lead[5]:.1f} points behind at 5% to {lead[50]:.1f} ahead at 50%" in flat
+    assert smoothing_lead(noise_seed_accuracy()).groupby('noise').mean().idxmin() == 50   # "on the CPU ... furthest behind at 50%"
+    assert lead.abs().max() < spread and f'every gap is smaller than the {spread:.1f} points between two seeds' in flat
+    assert f'each run took {runs.seconds.min():.0f} to {runs.seconds.max():.0f} s while sharing the GPU' in flat
+    row = gpu_rows((ROOT/'README.md').read_text())['label smoothing helps with mislabeled data']
+    assert row == [f"5 epochs, 5%, 25% and 50% wrong labels: {lead[5]:+.1f}, {lead[25]:+.1f} and {lead[50]:+.1f} points, "
+                   "the chapter's direction but each gap within seed spread", 'H100', '`05_label_smoothing`']
+
+def test_transfer_progressive_h100():
+    "07's progressive-resizing cell on the H100: the table by seed, the cost on both seeds, the tie of the fixed runs"
+    prog = h100_transfer_progressive()
+    text = section(markdown('07_transfer_learning.ipynb'), 'The progressive-resizing cell then ran on an NVIDIA H100')
+    rows = table_rows(text, 'schedule')
+    acc = prog.pivot(index='schedule', columns='seed', values='accuracy')
+    assert set(rows) == set(acc.index) and list(acc.columns) == [0, 1]
+    for schedule, a in acc.iterrows(): assert rows[schedule] == [f'{v:.4f}' for v in (*a, a.mean())], schedule
+    flat, cost, spread = ' '.join(text.split()), h100_progressive_cost(), bench_seed_spread()
+    assert f'the body reached {h100_pretraining():.3f} accuracy on its five classes' in flat
+    assert (cost > 0).all() and f'cost the pretrained model accuracy on both seeds, {cost[0]:.1f} and {cost[1]:.1f} points' in flat
+    assert cost.max() < spread and f'within the {spread:.1f} points between two seeds' in flat
+    assert (acc.loc['fixed 128'] * 1991).sub(1610).abs().max() < 1e-3 and 'the same number of validation images right, 1,610 of 1,991' in flat
+    assert transfer_progressive().query("schedule == 'fixed 64'").accuracy.nunique() == 2   # "on the CPU the same two seeds gave different accuracies"
+    mean = acc.mean(axis=1)
+    assert gpu_rows((ROOT/'README.md').read_text())['progressive resizing can hurt a pretrained model'] == [
+        f"{cost[0]:.1f} and {cost[1]:.1f} points lower on two seeds ({mean['progressive 64->128']:.4f} against {mean['fixed 128']:.4f} on average)",
+        'H100', '`07_transfer_learning`']
+
+def test_gpu_cells_h100():
+    "What the notebooks and the README say ran on the H100 is what the list of runs says"
+    runs = gpu_cells(H100).set_index('notebook')
+    assert runs.outcome.to_dict() == {'05_label_smoothing': 'passed', '07_transfer_learning': 'passed with its recipes cell skipped',
+                                      '04_mixup': 'stopped by the time limit in its 20-epoch cell'}
+    assert (runs.alongside == 'two other notebooks').all()
+    said = {nb: ' '.join(markdown(f'{nb}.ipynb').split()) for nb in runs.index}
+    others = lambda nb: ' and '.join(f'`{o}`' for o in sorted(runs.index) if o != nb)
+    for nb in runs.index: assert f'on an NVIDIA H100 (80 GB) with the same command, beside {others(nb)} on the same GPU' in said[nb], nb
+    assert 'the 5-epoch cell passed' in said['04_mixup'] and 'The 20-epoch cell did not finish within the run\'s time limit' in said['04_mixup']
+    assert 'the cell passed and saved its runs' in said['05_label_smoothing']
+    assert 'with the recipes cell skipped for that run' in said['07_transfer_learning']
+    assert ("On the H100, run side by side, `05_label_smoothing` and `07_transfer_learning` (its recipes cell skipped) passed, and "
+            "`04_mixup`'s 5-epoch cell passed before the time limit stopped it in the 20-epoch cell") in ' '.join((ROOT/'README.md').read_text().split())
