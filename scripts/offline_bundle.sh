@@ -9,6 +9,8 @@
 #   scripts/offline_bundle.sh                 # wheels for Python 3.12 on x86-64 Linux
 #   PYVER=3.11 scripts/offline_bundle.sh      # another Python
 #   WITH_ALBUMENTATIONS=1 scripts/offline_bundle.sh   # also what nbs/08_augmentation needs
+#   ARCHIVE=1 scripts/offline_bundle.sh      # the data as one file, data/imagenette2-160.tgz: 13,394 small files
+#                                            # copy slowly and take more room in transit than one archive
 #
 # At the end it prints what to run on the GPU machine.
 set -euo pipefail
@@ -30,8 +32,9 @@ fi
 src=${CHAPTER7_DATA:-$HOME/.fastai/data}/imagenette2-160
 [ -f "$src/noisy_imagenette.csv" ] || { echo "No Imagenette at $src: set CHAPTER7_DATA to the folder that holds imagenette2-160/" >&2; exit 1; }
 mkdir -p data
-rm -rf data/imagenette2-160
-cp -rL "$src" data/imagenette2-160
+rm -rf data/imagenette2-160 data/imagenette2-160.tgz
+if [ -n "${ARCHIVE:-}" ]; then tar czhf data/imagenette2-160.tgz -C "$(dirname "$src")" imagenette2-160
+else cp -rL "$src" data/imagenette2-160; fi
 
 rm -rf .whl && mkdir .whl
 # shellcheck disable=SC2086
@@ -39,8 +42,9 @@ $PYTHON -m pip download -q --no-deps --only-binary=:all: --python-version "$PYVE
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
   --platform manylinux1_x86_64 -d .whl $WHEELS
 echo "data/imagenette2-160: $(du -sh --apparent-size data | cut -f1), .whl: $(ls .whl | wc -l) wheels, $(du -sh --apparent-size .whl | cut -f1)"
+echo "On the GPU machine, from the checkout:"
+[ -n "${ARCHIVE:-}" ] && echo "  tar xzf data/imagenette2-160.tgz -C data"
 cat <<'USAGE'
-On the GPU machine, from the checkout:
   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl
   export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH CHAPTER7_DATA=$PWD/data
   nbdev_test --flags gpu --n_workers 1 --timing     # or: python -m chapter7.bench --out bench.json

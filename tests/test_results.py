@@ -519,7 +519,8 @@ def test_mixup_h100():
     assert gap > 0 and f'At the chapter\'s size Mixup cost {gap:.1f} points after 5 epochs' in flat
     assert abs(gap - spread) < 0.1 and f'the gap is about the {spread:.1f} points between two seeds' in flat
     assert f"the runs took {runs.seconds['plain']:.0f} and {runs.seconds['MixUp(0.4)']:.0f} s while sharing the GPU" in flat
-    assert (mixup_seed_accuracy()['MixUp(0.4)'] < mixup_seed_accuracy().plain).all()   # "with Mixup behind every time"
+    cpu = mixup_seed_accuracy()
+    assert (cpu['MixUp(0.4)'] < cpu.plain).all()   # the CPU seeds: "with Mixup behind every time"
     assert list(twenty.index) == ['plain']   # the Mixup run did not finish, as the prose says
     assert (f"finished only the plain run before the time ran out: {twenty.accuracy['plain']:.4f} after 20 epochs "
             f"(bf16, channels-last, {twenty.seconds['plain']:.0f} s;") in flat
