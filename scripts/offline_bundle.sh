@@ -9,8 +9,8 @@
 #   scripts/offline_bundle.sh                 # wheels for Python 3.12 on x86-64 Linux
 #   PYVER=3.11 scripts/offline_bundle.sh      # another Python
 #   WITH_ALBUMENTATIONS=1 scripts/offline_bundle.sh   # also what nbs/08_augmentation needs
-#   ARCHIVE=1 scripts/offline_bundle.sh      # the data as one file, data/imagenette2-160.tgz: 13,394 small files
-#                                            # copy slowly and take more room in transit than one archive
+#   ARCHIVE=1 scripts/offline_bundle.sh      # the data as one file to copy, data/imagenette2-160.tgz,
+#                                            # instead of a folder of 13,394 small ones
 #
 # At the end it prints what to run on the GPU machine.
 set -euo pipefail
@@ -43,7 +43,7 @@ $PYTHON -m pip download -q --no-deps --only-binary=:all: --python-version "$PYVE
   --platform manylinux1_x86_64 -d .whl $WHEELS
 echo "data/imagenette2-160: $(du -sh --apparent-size data | cut -f1), .whl: $(ls .whl | wc -l) wheels, $(du -sh --apparent-size .whl | cut -f1)"
 echo "On the GPU machine, from the checkout:"
-[ -n "${ARCHIVE:-}" ] && echo "  tar xzf data/imagenette2-160.tgz -C data"
+if [ -n "${ARCHIVE:-}" ]; then echo "  tar xzf data/imagenette2-160.tgz -C data"; fi
 cat <<'USAGE'
   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl
   export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH CHAPTER7_DATA=$PWD/data
