@@ -14,12 +14,15 @@ def section(text:str, start:str) -> str:
     "`text` from the first occurrence of `start` on, for a table or a sentence that also appears earlier in another setting"
     return text[text.index(start):]
 
-def table_rows(text:str, first:str) -> dict:
-    "Rows of the markdown table in `text` whose header starts with `first`: first column -> the other cells"
+def table_cells(text:str, first:str) -> list:
+    "Rows of the markdown table in `text` whose header starts with `first`, each a list of its cells"
     lines = text[text.index(f'| {first} |'):].splitlines()
     body = itertools.takewhile(lambda l: l.startswith('|'), lines[2:])   # this table only, not the next one
-    rows = [[c.strip() for c in l.strip('|').split('|')] for l in body]
-    return {r[0]: r[1:] for r in rows}
+    return [[c.strip() for c in l.strip('|').split('|')] for l in body]
+
+def table_rows(text:str, first:str) -> dict:
+    "The same table as `table_cells`, as first column -> the other cells"
+    return {r[0]: r[1:] for r in table_cells(text, first)}
 
 def gpu_rows(readme:str) -> dict:
     "The README's GPU table: claim -> (measured, GPU, notebook)"
@@ -130,6 +133,50 @@ def test_bench_cpu_table():
 def test_bench_seed_spread_quoted():
     for nb in ('10_train.ipynb', '11_experiments.ipynb'):
         assert f'two seeds of one recipe ended {bench_seed_spread():.1f} points apart' in ' '.join(markdown(nb).split()), nb
+
+def batch_size_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/bench/cpu-xresnet18-64px-5ep-batch-size.csv')
+def batch_size_accuracy() -> pd.DataFrame:
+    "Accuracy by (batch size, learning rate) and seed: 09's runs, and 04's plain 5-epoch runs at batch size 64 (the same recipe)"
+    at64 = mixup_seed_accuracy().loc[[42, 1], 'plain'].rename('accuracy').rename_axis('seed').reset_index().assign(bs=64, lr=3e-3)
+    return pd.concat([at64, batch_size_runs()]).pivot_table(index=['bs', 'lr'], columns='seed', values='accuracy')
+
+def test_batch_size_cpu():
+    "09's learning rates at batch sizes 128 and 256 on a CPU: the table, the gaps to batch size 64, and the README's sentence"
+    runs, acc = batch_size_runs(), batch_size_accuracy()
+    assert (runs.epochs == 5).all() and set(runs.bs) == {128, 256}
+    text = section(markdown('09_bench.ipynb'), '### Batch size and learning rate, on a CPU')
+    rows = table_cells(text, 'batch size')   # batch sizes repeat: one row per (batch size, learning rate)
+    assert len(rows) == len(acc) == 7
+    for ((bs, lr), a), row in zip(acc.iterrows(), rows):
+        assert row == [str(bs), f'{lr:.2g}', f'{a[42]:.4f}', '' if pd.isna(a[1]) else f'{a[1]:.4f}'], (bs, lr)
+    gap = 100 * (acc - acc.loc[64].iloc[0])   # points from batch size 64, seed by seed
+    flat, spread = ' '.join(text.split()), bench_seed_spread()
+    steps = {bs: 5 * (TRAIN_IMAGES // bs) for bs in (64, 128, 256)}
+    assert f'at 256 images an epoch of the {TRAIN_IMAGES:,} training images is {TRAIN_IMAGES // 256} optimizer steps instead of {TRAIN_IMAGES // 64}' in flat
+    assert f'5 epochs are {steps[256]} steps instead of {steps[64]}' in flat and f'{steps[128]} steps' in flat
+    h200 = h200_by_config()
+    assert f"On the H200 it then ended {100 * (h200['stock']['accuracy'] - h200['fast-tuned']['accuracy']):.1f} points below `stock`" in flat
+    assert h200['fast-tuned']['lr'] == 0.006 and "(the benchmark's default: 0.006 at 256)" in flat
+    at256 = acc.loc[256]
+    best = at256[42].idxmax()
+    assert best == 0.012 and at256.loc[best].notna().all()
+    assert (f'The best of the four, {best:.2g} (in proportion to the batch size), ended {-gap.loc[(256, best), 42]:.1f} points below batch size 64 '
+            f'with seed 42 and {-gap.loc[(256, best), 1]:.1f} with seed 1') in flat
+    assert f"the benchmark's default, 0.006, ended {100 * (at256.loc[best, 42] - at256.loc[0.006, 42]):.1f} points below that" in flat
+    assert at256.loc[0.024, 42] < at256.loc[best, 42]   # "0.024 was worse again"
+    doubled = gap.loc[(128, 0.006)]
+    assert f'{doubled[42]:+.1f} points with seed 42 and {doubled[1]:+.1f} with seed 1' in flat
+    root2 = gap.loc[128].drop(0.006)
+    assert len(root2) == 1 and f'{root2.iloc[0][42]:+.1f} with seed 42' in flat
+    assert at256.max().max() < acc.drop(256).min().min()   # "every run at 256 ended below every run at 64 and 128"
+    assert 'every run at batch size 256 ended below every run at 64 and 128' in flat
+    assert f'two seeds of one recipe ended {spread:.1f} points apart' in flat
+    assert f'{runs.seconds.min() / 60:.0f} to {runs.seconds.max() / 60:.0f} minutes a run on two cores' in flat
+    lost = -gap.loc[256]
+    readme = ' '.join((ROOT/'README.md').read_text().split())
+    assert (f'no learning rate from 0.003 to 0.024 made up for batch size 256 in 5 epochs: each run ended '
+            f'{lost.min().min():.1f} to {lost.max().max():.1f} points below batch size 64, while batch size 128 with the learning '
+            f'rate doubled ended {doubled[42]:+.1f} and {doubled[1]:+.1f} points from it') in readme
 
 @pytest.mark.parametrize('prefix', TRANSFER)
 def test_transfer_recipe_tables(prefix):
