@@ -50,7 +50,13 @@ def augment_copies(img:PILImage, # The image to augment
     finally: random.setstate(state)
 
 # %% ../nbs/08_augmentation.ipynb #1957801b
-def plot_augmentations(img:PILImage, n:int=8, size:int=128, seed:int=0, ncols:int=4, **kwargs) -> plt.Figure:
+def plot_augmentations(img:PILImage,  # The image to augment
+                       n:int=8,       # Number of augmented copies
+                       size:int=128,  # Their size in pixels
+                       seed:int=0,    # Seed of the random augmentations
+                       ncols:int=4,   # Copies per row
+                       **kwargs,      # Options of `aug_transforms`, e.g. `max_rotate=30`
+                      ) -> plt.Figure: # A grid of the copies
     "Draw `n` copies of `img` augmented by `aug_transforms(**kwargs)` in a grid"
     x = augment_copies(img, n, size, seed, **kwargs)
     nrows = (n + ncols - 1) // ncols
@@ -63,7 +69,11 @@ def plot_augmentations(img:PILImage, n:int=8, size:int=128, seed:int=0, ncols:in
     return fig
 
 # %% ../nbs/08_augmentation.ipynb #133d448a
-def augmentation_widget(img:PILImage, n:int=8, size:int=128, **kwargs) -> widgets.interactive:
+def augmentation_widget(img:PILImage, # The image to augment
+                        n:int=8,      # Number of augmented copies
+                        size:int=128, # Their size in pixels
+                        **kwargs,     # Starting values of the sliders (`aug_transforms` options)
+                       ) -> widgets.interactive: # Display it in a notebook
     "Sliders over `aug_transforms` options that redraw `plot_augmentations` of `img`; the widget's `result` is the figure"
     p = check_aug_params(**kwargs)
     slider = lambda k, lo, hi, step: widgets.FloatSlider(value=p[k], min=lo, max=hi, step=step, description=k, continuous_update=False)

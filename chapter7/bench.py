@@ -184,7 +184,11 @@ _ON_DEVICE = {AvgSmoothLoss: _SmoothLossOnDevice, AvgLoss: _AvgLossOnDevice, Avg
 def benchmark(path:Path,               # Imagenette-style folder
               configs=('stock', 'fast', 'fast-tuned'), # Which pipelines to run (see `check_configs`)
               seeds=(0, 1, 2),         # One run per seed and config
-              epochs:int=5, bs:int=64, size:int=128, lr:float=3e-3, arch:str='xresnet50',
+              epochs:int=5,            # Epochs of `fit_one_cycle`
+              bs:int=64,               # Batch size of `stock` and `fast`
+              size:int=128,            # Image size
+              lr:float=3e-3,           # Learning rate of `stock` and `fast`
+              arch:str='xresnet50',    # Model (see `get_arch`)
               tuned_bs:int=256,        # Batch size of `fast-tuned`
               tuned_lr:float|None=None, # Its learning rate; default `lr` scaled by sqrt(tuned_bs/bs)
               cache_dir=None,          # Cache of the fast path

@@ -28,7 +28,11 @@ def smooth_targets(label:int,  # The correct class
     return one_hot_target(label, n) * (1 - check_eps(eps)) + eps / n
 
 # %% ../nbs/05_label_smoothing.ipynb #a204db16
-def plot_smoothed_targets(label:int, n:int, eps:float, vocab:list|None=None) -> plt.Figure:
+def plot_smoothed_targets(label:int,            # The right class
+                          n:int,                # Number of classes
+                          eps:float,            # Smoothing ε in [0, 1)
+                          vocab:list|None=None, # Class names; default '0', '1', ...
+                         ) -> plt.Figure: # One-hot and smoothed targets, side by side
     "Bars of the one-hot target of `label` next to its label-smoothed version"
     smooth, hard = smooth_targets(label, n, eps), one_hot_target(label, n)
     vocab = vocab or [str(i) for i in range(n)]
@@ -43,7 +47,11 @@ def plot_smoothed_targets(label:int, n:int, eps:float, vocab:list|None=None) -> 
     return fig
 
 # %% ../nbs/05_label_smoothing.ipynb #f3e1021e
-def smoothing_widget(label:int=3, n:int=10, vocab:list|None=None, eps:float=0.1) -> widgets.interactive:
+def smoothing_widget(label:int=3,         # The right class
+                     n:int=10,            # Number of classes
+                     vocab:list|None=None, # Class names; default '0', '1', ...
+                     eps:float=0.1,       # Starting ε of the slider
+                    ) -> widgets.interactive: # Display it in a notebook
     "An ε slider that prints the target and redraws `plot_smoothed_targets`; the widget's `result` is the current figure"
     smooth_targets(label, n, eps)   # bad label, n or ε fail here, not silently inside the widget
     slider = widgets.FloatSlider(value=eps, min=0, max=0.95, step=0.05, description='ε', continuous_update=False)
@@ -55,14 +63,20 @@ def smoothing_widget(label:int=3, n:int=10, vocab:list|None=None, eps:float=0.1)
     return widgets.interactive(draw, {'auto_display': False}, eps=slider)
 
 # %% ../nbs/05_label_smoothing.ipynb #fe950df9
-def optimal_logit_gap(eps:float, n:int) -> float:
+def optimal_logit_gap(eps:float, # Smoothing ε in [0, 1)
+                      n:int,     # Number of classes, at least 2
+                     ) -> float: # log((1-ε+ε/n) / (ε/n))
     "Gap between the right logit and the others that minimises label-smoothed cross-entropy (inf for `eps`=0)"
     eps = check_eps(eps)
     if n < 2: raise ValueError(f"Need at least two classes, got n={n}")
     return float('inf') if eps == 0 else float(np.log((1 - eps + eps/n) / (eps/n)))
 
 # %% ../nbs/05_label_smoothing.ipynb #0359b6a3
-def logit_gap_by_step(eps:float, n:int=10, steps:int=2000, lr:float=1.) -> np.ndarray:
+def logit_gap_by_step(eps:float,     # Smoothing ε in [0, 1)
+                      n:int=10,      # Number of classes
+                      steps:int=2000, # SGD steps
+                      lr:float=1.,   # SGD learning rate
+                     ) -> np.ndarray: # The gap after each step
     "Gap between the right logit (class 0) and the others as SGD minimises smoothed cross-entropy over free logits"
     logits = torch.zeros(1, n, requires_grad=True)
     target, gaps = smooth_targets(0, n, eps)[None], []
@@ -75,7 +89,9 @@ def logit_gap_by_step(eps:float, n:int=10, steps:int=2000, lr:float=1.) -> np.nd
     return np.array(gaps)
 
 # %% ../nbs/05_label_smoothing.ipynb #f927b866
-def plot_logit_gaps(gaps:dict, n:int=10) -> plt.Figure:
+def plot_logit_gaps(gaps:dict, # ε -> `logit_gap_by_step` result
+                    n:int=10,   # Number of classes the gaps were computed with
+                   ) -> plt.Figure: # One line per ε
     "Plot logit gaps by step (a dict ε -> `logit_gap_by_step` result) with each ε's optimum dashed"
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for i, (eps, g) in enumerate(gaps.items()):

@@ -58,10 +58,12 @@ def first_image(path:Path, wnid:str, size:int=256) -> Tensor:
     return tensor(np.array(open_image(files[0]).resize((size, size)))).permute(2, 0, 1).float() / 255
 
 # %% ../nbs/04_mixup.ipynb #53ce4749
-def plot_mixup(x1:Tensor, x2:Tensor, # Two images (C, H, W) in [0, 1]
-               lam:float,            # Mixing weight λ for `x1`
-               y1:int, y2:int,       # Their labels
-               vocab:list,           # Class names, in label order
+def plot_mixup(x1:Tensor,  # First image (C, H, W) in [0, 1]
+               x2:Tensor,  # Second image, the same shape
+               lam:float,  # Mixing weight λ for `x1`
+               y1:int,     # Label of `x1`
+               y2:int,     # Label of `x2`
+               vocab:list, # Class names, in label order
               ) -> plt.Figure:
     "Draw `x1`, `x2`, their Mixup with weight `lam`, and the mixed target as bars"
     target = mix_targets(y1, y2, len(vocab), lam)
@@ -76,12 +78,20 @@ def plot_mixup(x1:Tensor, x2:Tensor, # Two images (C, H, W) in [0, 1]
     return fig
 
 # %% ../nbs/04_mixup.ipynb #f3f5f3a0
-def describe_target(target:Tensor, vocab:list) -> str:
+def describe_target(target:Tensor, # A (mixed or smoothed) target, one value per class
+                    vocab:list,    # Class names, in label order
+                   ) -> str: # e.g. 'gas pump 0.70 · church 0.30'
     "The non-zero entries of `target` as 'class value' pairs, largest first"
     return ' · '.join(f'{vocab[i]} {float(target[i]):.2f}' for i in target.argsort(descending=True).tolist() if target[i] > 0)
 
 # %% ../nbs/04_mixup.ipynb #cb4bc0e2
-def mixup_widget(x1:Tensor, x2:Tensor, y1:int, y2:int, vocab:list, lam:float=0.3) -> widgets.interactive:
+def mixup_widget(x1:Tensor,     # First image (C, H, W) in [0, 1]
+                 x2:Tensor,     # Second image, the same shape
+                 y1:int,        # Label of `x1`
+                 y2:int,        # Label of `x2`
+                 vocab:list,    # Class names, in label order
+                 lam:float=0.3, # Starting λ of the slider
+                ) -> widgets.interactive: # Display it in a notebook
     "A λ slider that prints the mixed target and redraws `plot_mixup`; the widget's `result` is the current figure"
     mix_targets(y1, y2, len(vocab), lam)   # bad labels or λ fail here, not silently inside the widget
     slider = widgets.FloatSlider(value=lam, min=0, max=1, step=0.05, description='λ', continuous_update=False)
@@ -103,7 +113,10 @@ def sample_lambdas(alpha:float, # Beta(α, α) parameter, > 0
     return lam, torch.maximum(lam, 1 - lam)
 
 # %% ../nbs/04_mixup.ipynb #05d38dbb
-def plot_lambdas(alpha:float, n:int=10_000, seed:int=0) -> plt.Figure:
+def plot_lambdas(alpha:float,  # α of the Beta(α, α) distribution
+                 n:int=10_000, # Number of draws
+                 seed:int=0,   # Seed of the draws
+                ) -> plt.Figure: # Two histograms: λ, and max(λ, 1-λ)
     "Histograms of Beta(`alpha`, `alpha`) draws of λ, and of max(λ, 1-λ) as `MixUp` uses them"
     lam, used = sample_lambdas(alpha, n, seed)
     fig, axs = plt.subplots(1, 2, figsize=(9, 3), sharey=True)
@@ -115,13 +128,16 @@ def plot_lambdas(alpha:float, n:int=10_000, seed:int=0) -> plt.Figure:
     return fig
 
 # %% ../nbs/04_mixup.ipynb #8003dca3
-def alpha_widget(alpha:float=0.4) -> widgets.interactive:
+def alpha_widget(alpha:float=0.4, # Starting α of the slider (`MixUp`'s default is 0.4)
+                ) -> widgets.interactive: # Display it in a notebook
     "An α slider that redraws `plot_lambdas`; the widget's `result` is the current figure"
     slider = widgets.FloatLogSlider(value=alpha, base=10, min=-1, max=1, step=0.05, description='α', continuous_update=False)
     return widgets.interactive(plot_lambdas, {'auto_display': False}, alpha=slider, n=widgets.fixed(10_000), seed=widgets.fixed(0))
 
 # %% ../nbs/04_mixup.ipynb #ad66b730
-def mixed_batch(learn:Learner, cb:Callback) -> tuple:
+def mixed_batch(learn:Learner, # Its training DataLoader gives the batch
+                cb:Callback,   # A mixing callback, e.g. `MixUp()` or `CutMix()`
+               ) -> tuple: # (mixed x, original x, λ)
     "One training batch of `learn` after callback `cb` (e.g. `MixUp`, `CutMix`) has mixed it: (x, original x, λ)"
     learn.dl = learn.dls.train
     b = learn.dls.train.one_batch()
@@ -135,7 +151,10 @@ def mixed_batch(learn:Learner, cb:Callback) -> tuple:
     return x, x0, lam
 
 # %% ../nbs/04_mixup.ipynb #4d2cebb4
-def show_mixed_batch(learn:Learner, cb:Callback, max_n:int=6, **kwargs):
+def show_mixed_batch(learn:Learner, # As for `mixed_batch`
+                     cb:Callback,   # As for `mixed_batch`
+                     max_n:int=6,   # How many images to show
+                     **kwargs):     # Passed to `get_grid`, e.g. `figsize`
     "Show a training batch of `learn` as `cb` mixes it, each image titled with its λ"
     x, _, lam = mixed_batch(learn, cb)
     lam = lam.expand(len(x)) if lam.numel() == 1 else lam

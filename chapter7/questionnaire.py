@@ -61,8 +61,10 @@ QUESTIONS = [Question(i+1, q, a) for i, (q, a) in enumerate([
      "Beta distribution), and trains on λ × image1 + (1-λ) × image2 with the targets mixed by the same λ. "
      "In fastai: Learner(dls, model, cbs=MixUp())."),
     ("Why does Mixup prevent the model from being too confident?",
-     "Mixed targets are almost never exactly 0 or 1, so the model is not pushed to output ever more extreme "
-     "activations to match them; it has to predict how much of each class is in the image."),
+     "A blend's target gives its two classes fractions such as 0.7 and 0.3; the main class gets exactly 1 only "
+     "when both images are of the same class. Softmax can match a fraction with finite activations, so the model "
+     "is not pushed to output ever more extreme ones to reach 1; it has to predict how much of each class is in "
+     "the image."),
     ("Why does training with Mixup for five epochs end up worse than training without Mixup?",
      "Mixup makes the task harder: the model has to recognise two labels in each image, and every input is a "
      "blend with a soft target, so each example carries a weaker signal and it needs more epochs to learn. Like other strong "
@@ -85,6 +87,7 @@ QUESTIONS = [Question(i+1, q, a) for i, (q, a) in enumerate([
 ])]
 
 # %% ../nbs/06_questionnaire.ipynb #337a19fe
-def questionnaire_widget(questions:list=QUESTIONS) -> widgets.VBox:
+def questionnaire_widget(questions:list=QUESTIONS, # `Question`s; default the chapter's fourteen
+                        ) -> widgets.VBox: # One reveal-the-answer widget per question
     "All `questions` as reveal-the-answer widgets"
     return widgets.VBox([q.widget() for q in questions])

@@ -175,7 +175,8 @@ def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_transfer_learning.ipynb #6efad9d0
-def confusion_table(interp:ClassificationInterpretation) -> pd.DataFrame:
+def confusion_table(interp:ClassificationInterpretation, # From `ClassificationInterpretation.from_learner`
+                   ) -> pd.DataFrame: # Counts: actual classes as rows, predicted as columns
     "The confusion matrix of `interp` as a DataFrame: actual classes as rows, predicted as columns, by name"
     vocab = list(interp.vocab)
     return pd.DataFrame(interp.confusion_matrix(), index=pd.Index(vocab, name='actual'), columns=pd.Index(vocab, name='predicted'))
