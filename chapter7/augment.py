@@ -39,6 +39,7 @@ def augment_copies(img:PILImage, # The image to augment
                   ) -> TensorImage: # `n` augmented copies, shaped (n, 3, size, size), values in [0, 1]
     "`n` copies of `img`, each augmented by `aug_transforms` as in a training batch"
     if n < 1: raise ValueError(f"n must be at least 1, got {n}")
+    if not (is_whole_number(size) and size >= 1): raise ValueError(f"size must be a whole number of pixels, at least 1, got {size!r}")
     tfms = Pipeline(aug_transforms(size=size, **check_aug_params(**kwargs)), split_idx=0)
     img = Resize(size)(img, split_idx=1)   # centre crop to a `size` square, so every option's output has that size
     x = TensorImage(image2tensor(img).float().div(255)[None].repeat(n, 1, 1, 1))
@@ -76,7 +77,8 @@ def augmentation_widget(img:PILImage, # The image to augment
                        ) -> widgets.interactive: # Display it in a notebook
     "Sliders over `aug_transforms` options that redraw `plot_augmentations` of `img`; the widget's `result` is the figure"
     p = check_aug_params(**kwargs)
-    slider = lambda k, lo, hi, step: widgets.FloatSlider(value=p[k], min=lo, max=hi, step=step, description=k, continuous_update=False)
+    slider = lambda k, lo, hi, step: widgets.FloatSlider(value=p[k], min=min(lo, p[k]), max=max(hi, p[k]), step=step,   # keep the value given
+                                                         description=k, continuous_update=False)
     controls = dict(do_flip=widgets.Checkbox(value=p['do_flip'], description='do_flip'),
                     max_rotate=slider('max_rotate', 0, 90, 5), min_zoom=slider('min_zoom', 0.5, 1, 0.05),
                     max_zoom=slider('max_zoom', 1, 2, 0.05), max_lighting=slider('max_lighting', 0, 0.9, 0.05),

@@ -289,14 +289,18 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
     if epochs < 1 or seeds < 1: raise ValueError("epochs and seeds must be at least 1")
-    get_arch(arch); get_opt(opt); configs = check_configs(configs)   # fail on a typo before any work
+    if min(bs, tuned_bs, size) < 1: raise ValueError(f"bs, tuned_bs and size must be at least 1, got {bs}, {tuned_bs} and {size}")
+    if lr <= 0 or (tuned_lr is not None and tuned_lr <= 0): raise ValueError(f"Learning rates must be positive, got lr={lr}, tuned_lr={tuned_lr}")
+    get_arch(arch); get_opt(opt); configs = check_configs(configs); check_per_class(per_class)   # fail on a typo before any work
+    Path(out).parent.mkdir(parents=True, exist_ok=True)   # a missing folder must not throw away the runs at the end
     path = Path(path) if path else imagenette_path(160)
-    build = time_cache_build(path, max(160, round(size*1.25)), per_class)
+    fast = any(c.startswith('fast') for c in configs)     # `stock` alone needs no cache
+    build = time_cache_build(path, max(160, round(size*1.25)), per_class) if fast else None
     res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
                     tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device, per_class=per_class)
     device = device_name()
     subset = '' if per_class is None else f', {per_class} images per class and split'
-    print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds; cache build {build:.1f} s')
+    print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds' + (f'; cache build {build:.1f} s' if fast else ''))
     print(res.round(4).to_string())
     report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
                   record_on_device=record_on_device, cache_build_seconds=build,
@@ -323,7 +327,7 @@ def run_cli(func, argv:list|None=None, docs_from=None):
     "Parse `argv` (default: the command line) for `func` and call it; bad input exits with a one-line error"
     p = parser_for(func, docs_from)
     try: return func(**vars(p.parse_args(argv)))
-    except (ValueError, FileNotFoundError, NotADirectoryError) as e: p.exit(2, f'{p.prog}: error: {e}\n')
+    except (ValueError, FileNotFoundError, NotADirectoryError, DataUnavailable) as e: p.exit(2, f'{p.prog}: error: {e}\n')
 
 # %% ../nbs/09_bench.ipynb #fa26866d
 def cli():

@@ -4,18 +4,19 @@
 
 # %% ../nbs/00_data.ipynb #b3ee7bc4
 from __future__ import annotations
-import os, re, json, random, shutil, itertools, hashlib, numbers
+import os, re, json, random, shutil, itertools, hashlib, numbers, uuid, zipfile, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastai.vision.all import *
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'ImageOpenBlock', 'imagenette_path',
-           'try_imagenette', 'class_name', 'make_synthetic_imagenette', 'imagenette_files', 'open_image', 'check_noise',
-           'ImagenetteLabeller', 'check_per_class', 'check_min_scale', 'get_dls', 'channel_stats', 'batch_stats',
-           'presize_image', 'presize_strip', 'presized_images', 'presized_strips', 'CachedImage', 'LabelAt',
-           'RandomSquares', 'DeviceReads', 'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'cached_dataloaders',
+__all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'SYNTHETIC_MARK', 'ImageOpenBlock',
+           'DataUnavailable', 'imagenette_path', 'try_imagenette', 'class_name', 'make_synthetic_imagenette',
+           'imagenette_files', 'open_image', 'is_whole_number', 'check_noise', 'ImagenetteLabeller', 'check_per_class',
+           'check_min_scale', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
+           'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'DeviceReads',
+           'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'CachedDataLoaders', 'cached_dataloaders',
            'save_results', 'device_name', 'device_tag']
 
 # %% ../nbs/00_data.ipynb #d873427b
@@ -23,6 +24,9 @@ DATA_ENV = 'CHAPTER7_DATA'
 IMAGENETTE_URLS = {160: URLs.IMAGENETTE_160, 320: URLs.IMAGENETTE_320, 'full': URLs.IMAGENETTE}
 
 # %% ../nbs/00_data.ipynb #c4deba3b
+class DataUnavailable(RuntimeError):
+    "Imagenette could be neither found nor downloaded"
+
 def imagenette_path(size:int|str=160, # Which Imagenette: 160 or 320 (shortest side in pixels) or 'full'
                    ) -> Path: # The unpacked dataset folder, holding `train/`, `val/` and `noisy_imagenette.csv`
     "Imagenette's folder: under `$CHAPTER7_DATA` when set, else downloaded by `untar_data`"
@@ -39,7 +43,7 @@ def imagenette_path(size:int|str=160, # Which Imagenette: 160 or 320 (shortest s
         return path
     try: return untar_data(url)
     except Exception as e:
-        raise RuntimeError(f"Could not get {name} from {url} ({type(e).__name__}: {e}). Offline? "
+        raise DataUnavailable(f"Could not get {name} from {url} ({type(e).__name__}: {e}). Offline? "
                            f"Set {DATA_ENV} to a folder that holds a copy of {name}/.") from e
 
 # %% ../nbs/00_data.ipynb #4b1519f4
@@ -84,7 +88,9 @@ def _flip_labels(labels:list, pct:int, classes:list, rng:np.random.Generator) ->
     return labels
 
 # %% ../nbs/00_data.ipynb #c13e33be
-def make_synthetic_imagenette(dest:str|Path,    # Folder to create (its contents are replaced)
+SYNTHETIC_MARK = '.chapter7-synthetic'   # the file that marks a folder as made by `make_synthetic_imagenette`
+
+def make_synthetic_imagenette(dest:str|Path,    # Folder to create: new, empty, or made by an earlier call (then replaced)
                               n_train:int=40,   # Training images per class
                               n_valid:int=10,   # Validation images per class
                               n_classes:int=10, # Number of classes (up to 10; named by Imagenette's wnids)
@@ -95,8 +101,14 @@ def make_synthetic_imagenette(dest:str|Path,    # Folder to create (its contents
     "Write a small learnable dataset with Imagenette's layout and `noisy_imagenette.csv` to `dest`"
     if not 2 <= n_classes <= len(IMAGENETTE_CLASSES): raise ValueError(f"n_classes must be 2..10, not {n_classes}")
     if min(n_train, n_valid) < 1: raise ValueError("n_train and n_valid must be at least 1")
+    if size < 1: raise ValueError(f"size must be at least 1 pixel, not {size}")
     dest, rng = Path(dest), np.random.default_rng(seed)
-    if dest.exists(): shutil.rmtree(dest)
+    if dest.exists():   # replace only what this function made: never a folder of the user's
+        if any(dest.iterdir()) and not (dest/SYNTHETIC_MARK).exists():
+            raise FileExistsError(f"{dest} is not empty and was not made by make_synthetic_imagenette; pick a new or empty folder")
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    (dest/SYNTHETIC_MARK).write_text('Made by chapter7.data.make_synthetic_imagenette, which may replace this folder.\n')
     wnids, rows = sorted(IMAGENETTE_CLASSES)[:n_classes], []
     for split, n in (('train', n_train), ('val', n_valid)):
         for k, wnid in enumerate(wnids):
@@ -152,9 +164,13 @@ def open_image(fn:str|Path) -> PILImage:
 ImageOpenBlock = TransformBlock(type_tfms=open_image, batch_tfms=IntToFloatTensor)
 
 # %% ../nbs/00_data.ipynb #926a75d4
+def is_whole_number(v) -> bool:
+    "Whether `v` is an integer (a NumPy one included), and not a bool, a float or a string"
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
 def check_noise(noise:int|None) -> int|None:
     "Raise unless `noise` is `None` or a label-noise level of `noisy_imagenette.csv`"
-    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, numbers.Integral) or noise not in NOISE_LEVELS):
+    if noise is not None and not (is_whole_number(noise) and noise in NOISE_LEVELS):
         raise ValueError(f"noise must be one of {NOISE_LEVELS} (percent of wrong labels), not {noise!r}")
     return noise
 
@@ -188,7 +204,7 @@ class ImagenetteLabeller:
 # %% ../nbs/00_data.ipynb #e948db8a
 def check_per_class(per_class:int|None) -> int|None:
     "Raise unless `per_class` is `None` (every image) or a count of at least 1"
-    if per_class is not None and (isinstance(per_class, bool) or not isinstance(per_class, numbers.Integral) or per_class < 1):
+    if per_class is not None and not (is_whole_number(per_class) and per_class >= 1):
         raise ValueError(f"per_class must be a whole number of at least 1, not {per_class!r}")
     return per_class
 
@@ -206,6 +222,9 @@ def _subset(files:L, classes, per_class, seed) -> L:
         if unknown: raise ValueError(f"Unknown classes {sorted(unknown)}")
         files = files.filter(lambda f: f.parent.name in classes or class_name(f.parent.name) in classes)
         if len({f.parent.name for f in files}) < 2: raise ValueError("Pick at least two classes")
+        for split in ('train', 'val'):   # accuracy on a validation set without some classes would mislead
+            missing = {f.parent.name for f in files} - {f.parent.name for f in files if f.parent.parent.name == split}
+            if missing: raise ValueError(f"No images in {split}/ for classes {sorted(missing)}: pick classes present in both splits")
     if check_per_class(per_class) is None: return files
     groups = groupby(sorted(files), lambda f: (f.parent.parent.name, f.parent.name))
     rng = random.Random(seed)
@@ -228,7 +247,8 @@ def get_dls(bs:int=64,                # Batch size
             **kwargs                   # Passed to `dataloaders` (e.g. `num_workers`, `device`)
            ) -> DataLoaders:
     "The chapter's presizing DataLoaders for Imagenette at batch size `bs` and image size `size`"
-    if bs < 1 or size < 1: raise ValueError(f"bs and size must be positive, got bs={bs}, size={size}")
+    if not all(is_whole_number(v) and v >= 1 for v in (bs, size)): raise ValueError(f"bs and size must be positive whole numbers, got bs={bs!r}, size={size!r}")
+    if presize is not None and not (is_whole_number(presize) and presize >= 1): raise ValueError(f"presize must be a positive whole number, not {presize!r}")
     check_noise(noise); check_min_scale(min_scale); check_per_class(per_class)   # before any file is read
     if seed is not None: set_seed(seed)   # cuDNN's settings are the learner's business (`seeded_learner`)
     path = imagenette_path() if path is None else Path(path)
@@ -237,7 +257,7 @@ def get_dls(bs:int=64,                # Batch size
     labeller = ImagenetteLabeller(path, noise)
     labeller.check(files)
     vocab = [class_name(c) for c in sorted({f.parent.name for f in files})]
-    presize = presize or max(160, round(size*1.25))
+    presize = ifnone(presize, max(160, round(size*1.25)))
     tfms = [*aug_transforms(size=size, min_scale=min_scale)]
     if normalize: tfms.append(Normalize.from_stats(*imagenet_stats))
     if fast: dls = cached_dataloaders(files, labeller, vocab, presize, tfms, bs=bs, cache_dir=cache_dir, **kwargs)
@@ -300,7 +320,7 @@ def _cache_key(files:L, tag:str) -> str:
     h = hashlib.sha1(str(tag).encode())
     for f in files:
         st = f.stat()
-        h.update(f'{f}|{st.st_size}|{st.st_mtime_ns}'.encode())
+        h.update(f'{Path(f).resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode())   # the same files however the path is written
     return h.hexdigest()[:20]
 
 def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
@@ -310,10 +330,18 @@ def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
     return cache_dir/f'{tag}-{len(files)}-{_cache_key(files, tag)}{suffix}'
 
 def _save_atomically(fn:Path, save:Callable):
-    "`save(path)` to a temporary name, then rename: an interrupted build never leaves a half-written cache"
-    tmp = fn.with_name(fn.stem + '.partial' + fn.suffix)
-    save(tmp)
-    tmp.replace(fn)
+    "`save(path)` to a temporary name of its own, then rename: no half-written cache, even with two builds at once"
+    tmp = fn.with_name(f'{fn.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{fn.suffix}')   # uuid: the seeded RNGs stay untouched
+    try: save(tmp); tmp.replace(fn)
+    except BaseException: tmp.unlink(missing_ok=True); raise   # a full disk or Ctrl-C leaves nothing behind
+
+def _load_cached(fn:Path, load:Callable):
+    "`load(fn)`, or None when there is no cache yet or it is unreadable (then it is removed, to be rebuilt)"
+    if not fn.exists(): return None
+    try: return load(fn)
+    except (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile) as e:
+        warnings.warn(f"The cache {fn} is unreadable ({type(e).__name__}: {e}); building it again")
+        fn.unlink(missing_ok=True)
 
 # %% ../nbs/00_data.ipynb #8b0b9d46
 def presized_images(files:L,                    # Image files
@@ -323,7 +351,7 @@ def presized_images(files:L,                    # Image files
                    ) -> np.ndarray: # uint8 array (len(files), size, size, 3)
     "All `files` through `presize_image`, as one array, built once and then read from a cache on disk"
     fn = _cache_file(files, f'presized-{size}', cache_dir, '.npy')
-    if fn.exists(): return np.load(fn)
+    if (arr := _load_cached(fn, np.load)) is not None: return arr
     ims = parallel(presize_image, files, size=size, n_workers=ifnone(n_workers, defaults.cpus), threadpool=True, progress=True)
     arr = np.stack(list(ims))
     _save_atomically(fn, lambda p: np.save(p, arr))
@@ -338,11 +366,14 @@ def presized_strips(files:L,                    # Image files
                    ) -> tuple: # pixels uint8 (N, size, long, 3), lengths (N,), portrait (N,)
     "All `files` through `presize_strip`, stacked, built once and then read from a cache on disk"
     fn = _cache_file(files, f'strips-{size}x{long}', cache_dir, '.npz')
-    if not fn.exists():
-        res = list(parallel(presize_strip, files, size=size, long=long, n_workers=ifnone(n_workers, defaults.cpus),
-                            threadpool=True, progress=True))
-        _save_atomically(fn, lambda p: np.savez(p, pixels=np.stack([r[0] for r in res]), lengths=np.array([r[1] for r in res]),
-                                                portrait=np.array([r[2] for r in res])))
+    if (cached := _load_cached(fn, _read_strips)) is not None: return cached
+    res = list(parallel(presize_strip, files, size=size, long=long, n_workers=ifnone(n_workers, defaults.cpus),
+                        threadpool=True, progress=True))
+    _save_atomically(fn, lambda p: np.savez(p, pixels=np.stack([r[0] for r in res]), lengths=np.array([r[1] for r in res]),
+                                            portrait=np.array([r[2] for r in res])))
+    return _read_strips(fn)
+
+def _read_strips(fn:Path) -> tuple:
     with np.load(fn) as z: return z['pixels'], z['lengths'], z['portrait']
 
 # %% ../nbs/00_data.ipynb #1370a468
@@ -438,10 +469,10 @@ def _is_square(fn:Path) -> bool:
 def _all_square(files:L, cache_dir) -> bool:
     "Whether every image of `files` is square: read from their headers once, then remembered in the cache"
     fn = _cache_file(files, 'square', cache_dir, '.txt')
-    if not fn.exists():
-        verdict = all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True))
-        _save_atomically(fn, lambda p: p.write_text(str(verdict)))
-    return fn.read_text() == 'True'
+    if (verdict := _load_cached(fn, lambda p: {'True': True, 'False': False}[p.read_text()])) is not None: return verdict
+    verdict = all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True))
+    _save_atomically(fn, lambda p: p.write_text(str(verdict)))
+    return verdict
 
 def presized_arrays(files:L,         # Image files
                     presize:int,     # Side of the presized squares
@@ -452,6 +483,13 @@ def presized_arrays(files:L,         # Image files
     images = torch.from_numpy(presized_images(files, presize, cache_dir))
     if _all_square(files, cache_dir): return images, None
     return images, RandomSquares(*map(torch.from_numpy, presized_strips(files, presize, round(presize * max_aspect), cache_dir)))
+
+class CachedDataLoaders(DataLoaders):
+    "The fast path's `DataLoaders`: its items are row numbers of cached arrays, so it cannot open new image files"
+    def test_dl(self, test_items, **kwargs):
+        raise TypeError("DataLoaders made with get_dls(..., fast=True) read cached arrays and cannot open new image files "
+                        "(learn.predict, test_dl, an exported learner's predict). Set learn.dls = get_dls(..., fast=False) "
+                        "with the same size and classes first: the vocab is the same, so the model needs no change.")
 
 def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` folders
                        labeller,         # Function from a file to its label
@@ -473,8 +511,9 @@ def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` f
     targets = tensor([o2i[l] for l in labels]).to(device)
     dsets = Datasets(range_of(files), [[CachedImage(images)], [LabelAt(labels), Categorize(vocab, sort=False)]],
                      splits=GrandparentSplitter(valid_name='val')(files))
-    return dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, device=device,
-                             dl_kwargs=[dict(squares=squares), dict(squares=None)], after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)
+    dls = dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, device=device,
+                            dl_kwargs=[dict(squares=squares), dict(squares=None)], after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)
+    return CachedDataLoaders(*dls.loaders, path=dls.path, device=device)
 
 # %% ../nbs/00_data.ipynb #478021bb
 def save_results(obj,                    # A DataFrame, saved as CSV, or a dict, saved as JSON

@@ -10,8 +10,8 @@ from .data import *
 from .mixup import one_hot_target, fit_and_score
 
 # %% auto #0
-__all__ = ['check_eps', 'smooth_targets', 'plot_smoothed_targets', 'smoothing_widget', 'optimal_logit_gap', 'logit_gap_by_step',
-           'plot_logit_gaps', 'noise_runs', 'noise_table']
+__all__ = ['check_eps', 'smooth_targets', 'check_vocab', 'plot_smoothed_targets', 'smoothing_widget', 'optimal_logit_gap',
+           'logit_gap_by_step', 'plot_logit_gaps', 'noise_runs', 'noise_table']
 
 # %% ../nbs/05_label_smoothing.ipynb #801e64bb
 def check_eps(eps:float) -> float:
@@ -28,6 +28,11 @@ def smooth_targets(label:int,  # The correct class
     return one_hot_target(label, n) * (1 - check_eps(eps)) + eps / n
 
 # %% ../nbs/05_label_smoothing.ipynb #a204db16
+def check_vocab(vocab:list|None, n:int) -> list|None:
+    "Raise unless `vocab` is `None` or names exactly `n` classes"
+    if vocab is not None and len(vocab) != n: raise ValueError(f"vocab names {len(vocab)} classes, but n={n}")
+    return vocab
+
 def plot_smoothed_targets(label:int,            # The right class
                           n:int,                # Number of classes
                           eps:float,            # Smoothing ε in [0, 1)
@@ -35,7 +40,7 @@ def plot_smoothed_targets(label:int,            # The right class
                          ) -> plt.Figure: # One-hot and smoothed targets, side by side
     "Bars of the one-hot target of `label` next to its label-smoothed version"
     smooth, hard = smooth_targets(label, n, eps), one_hot_target(label, n)
-    vocab = vocab or [str(i) for i in range(n)]
+    vocab = check_vocab(vocab, n) or [str(i) for i in range(n)]
     fig, ax = plt.subplots(figsize=(8, 3))
     xs = np.arange(n)
     ax.bar(xs - 0.2, to_np(hard), width=0.4, label='one-hot', color='lightgray')
@@ -53,8 +58,8 @@ def smoothing_widget(label:int=3,         # The right class
                      eps:float=0.1,       # Starting ε of the slider
                     ) -> widgets.interactive: # Display it in a notebook
     "An ε slider that prints the target and redraws `plot_smoothed_targets`; the widget's `result` is the current figure"
-    smooth_targets(label, n, eps)   # bad label, n or ε fail here, not silently inside the widget
-    slider = widgets.FloatSlider(value=eps, min=0, max=0.95, step=0.05, description='ε', continuous_update=False)
+    smooth_targets(label, n, eps); check_vocab(vocab, n)   # bad label, n, ε or names fail here, not inside the widget
+    slider = widgets.FloatSlider(value=eps, min=0, max=max(0.95, eps), step=0.05, description='ε', continuous_update=False)
     name = (vocab or [str(i) for i in range(n)])[label]
     def draw(eps):
         t = smooth_targets(label, n, eps)

@@ -12,13 +12,14 @@ from .data import *
 from .normalization import seeded_learner
 
 # %% auto #0
-__all__ = ['CHURCH', 'GAS_PUMP', 'check_lambda', 'mix_images', 'one_hot_target', 'mix_targets', 'first_image', 'plot_mixup',
-           'describe_target', 'mixup_widget', 'sample_lambdas', 'plot_lambdas', 'alpha_widget', 'mixed_batch',
-           'show_mixed_batch', 'TrainThroughput', 'fit_and_score']
+__all__ = ['CHURCH', 'GAS_PUMP', 'check_lambda', 'mix_images', 'as_index', 'one_hot_target', 'mix_targets', 'first_image',
+           'plot_mixup', 'describe_target', 'mixup_widget', 'sample_lambdas', 'plot_lambdas', 'alpha_widget',
+           'mixed_batch', 'show_mixed_batch', 'TrainThroughput', 'fit_and_score']
 
 # %% ../nbs/04_mixup.ipynb #f0117f23
 def check_lambda(lam:float) -> float:
     "Raise unless the mixing weight `lam` is within [0, 1]"
+    if isinstance(lam, Tensor) and lam.numel() != 1: raise ValueError(f"λ must be one number, got a tensor of shape {tuple(lam.shape)}")
     if not 0 <= float(lam) <= 1: raise ValueError(f"λ must be between 0 and 1, got {lam}")
     return float(lam)
 
@@ -32,8 +33,19 @@ def mix_images(x1:Tensor, # First image (or batch); weighted by `lam`
     return torch.lerp(x2.float(), x1.float(), check_lambda(lam))
 
 # %% ../nbs/04_mixup.ipynb #e1038f2c
-def one_hot_target(label:int, n:int) -> Tensor:
+def as_index(v, # A whole number, or a one-element integer tensor such as a label from a batch
+             what:str='A label', # What `v` is, for the error message
+            ) -> int:
+    "`v` as an `int`, with a clear error for a fraction, a bool or a tensor of several values"
+    if isinstance(v, Tensor) and v.numel() == 1 and not (v.is_floating_point() or v.dtype == torch.bool): v = v.item()
+    if not is_whole_number(v): raise ValueError(f"{what} must be a whole number, got {v!r}")
+    return int(v)
+
+def one_hot_target(label:int, # The class, from 0 to `n`-1
+                   n:int,     # Number of classes, at least 2
+                  ) -> Tensor: # Float one-hot vector of length `n`
     "Float one-hot target of `label` among `n` classes"
+    n, label = as_index(n, 'The number of classes'), as_index(label)
     if n < 2: raise ValueError(f"Need at least two classes, got n={n}")
     if not 0 <= label < n: raise ValueError(f"Label {label} is out of range for {n} classes")
     return one_hot(label, n).float()
@@ -93,7 +105,7 @@ def mixup_widget(x1:Tensor,     # First image (C, H, W) in [0, 1]
                  lam:float=0.3, # Starting λ of the slider
                 ) -> widgets.interactive: # Display it in a notebook
     "A λ slider that prints the mixed target and redraws `plot_mixup`; the widget's `result` is the current figure"
-    mix_targets(y1, y2, len(vocab), lam)   # bad labels or λ fail here, not silently inside the widget
+    mix_targets(y1, y2, len(vocab), lam); mix_images(x1, x2, lam)   # bad labels, λ or shapes fail here, not inside the widget
     slider = widgets.FloatSlider(value=lam, min=0, max=1, step=0.05, description='λ', continuous_update=False)
     def draw(lam):
         print('mixed target:', describe_target(mix_targets(y1, y2, len(vocab), lam), vocab))
@@ -131,7 +143,9 @@ def plot_lambdas(alpha:float,  # α of the Beta(α, α) distribution
 def alpha_widget(alpha:float=0.4, # Starting α of the slider (`MixUp`'s default is 0.4)
                 ) -> widgets.interactive: # Display it in a notebook
     "An α slider that redraws `plot_lambdas`; the widget's `result` is the current figure"
-    slider = widgets.FloatLogSlider(value=alpha, base=10, min=-1, max=1, step=0.05, description='α', continuous_update=False)
+    sample_lambdas(alpha, 1)   # α must be positive: fail here, not inside the widget
+    lo, hi = min(-1, np.log10(alpha)), max(1, np.log10(alpha))   # 0.1 to 10, widened to keep the α given
+    slider = widgets.FloatLogSlider(value=alpha, base=10, min=lo, max=hi, step=0.05, description='α', continuous_update=False)
     return widgets.interactive(plot_lambdas, {'auto_display': False}, alpha=slider, n=widgets.fixed(10_000), seed=widgets.fixed(0))
 
 # %% ../nbs/04_mixup.ipynb #ad66b730

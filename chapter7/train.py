@@ -138,6 +138,7 @@ def main(path:str=None, size:int=128, epochs:int=5, bs:int=64, lr:float=3e-3, ar
         ) -> dict:
     "Train Imagenette from scratch with the chapter's techniques, `runs` times, and report mean ± std"
     settings = {k: v for k, v in locals().items() if k != 'out'}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)   # before the runs, not after them
     table = train_runs(**settings)
     summary = summarize(table)
     print(summary.round(4).to_string())

@@ -12,8 +12,8 @@ from .normalization import reseed, set_precision
 
 # %% auto #0
 __all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'load_body',
-           'save_body', 'lr_suggestions', 'plot_lr_suggestions', 'check_lr', 'freeze_unfreeze', 'compare_transfer',
-           'confusion_table', 'top_losses_table', 'load_weights', 'progressive_vs_fixed']
+           'save_body', 'lr_suggestions', 'plot_lr_suggestions', 'check_lr', 'freeze_unfreeze', 'check_weights',
+           'compare_transfer', 'confusion_table', 'top_losses_table', 'load_weights', 'progressive_vs_fixed']
 
 # %% ../nbs/07_transfer_learning.ipynb #617a64fe
 PRETRAIN_CLASSES = sorted(IMAGENETTE_CLASSES)[:5]
@@ -148,6 +148,12 @@ def freeze_unfreeze(learn:Learner, # A Learner with a pretrained body, as from `
 RECIPES = ('from scratch', 'fine_tune', 'freeze/unfreeze')
 
 # %% ../nbs/07_transfer_learning.ipynb #21aee2d6
+def check_weights(weights) -> Path:
+    "Raise unless `weights` names a saved body: the pretrained recipes would otherwise train from scratch under their names"
+    if weights is None: raise ValueError("Pass the pretrained body's weights, saved with `save_body`: without them every recipe trains from scratch")
+    if not Path(weights).is_file(): raise FileNotFoundError(f"No body weights at {weights}: `save_body(learn, path)` writes them")
+    return Path(weights)
+
 def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
                      weights:str|Path, # Pretrained body from `save_body`
                      arch:Callable=xresnet18, # The architecture `weights` were saved from
@@ -160,6 +166,7 @@ def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
                     ) -> pd.DataFrame: # One row per run: recipe, seed, accuracy, seconds
     "Train from scratch, with `fine_tune` and with `freeze_unfreeze` on the same seeds and epochs; validation accuracy of each"
     if not 1 <= freeze_epochs < epochs: raise ValueError(f"Need 1 <= freeze_epochs < epochs, got freeze_epochs={freeze_epochs}, epochs={epochs}")
+    check_weights(weights)
     lrs = check_lr(ifnone(lrs, slice(lr/100, lr)))
     rows = []
     for seed in seeds:
@@ -186,6 +193,7 @@ def top_losses_table(interp:ClassificationInterpretation, # From `Classification
                      k:int=5, # Number of items
                     ) -> pd.DataFrame: # file, actual, predicted, probability of the prediction, loss
     "The `k` validation items with the largest loss, with human class names"
+    if not 1 <= k <= len(interp.losses): raise ValueError(f"k must be from 1 to {len(interp.losses)}, the number of items, got {k}")
     losses, idx, items = interp.top_losses(k, items=True)
     _, probs, targs, _, _ = interp[idx]   # predictions for these k items only
     vocab = list(interp.vocab)
@@ -228,6 +236,7 @@ def progressive_vs_fixed(dls_fn:Callable, # `dls_fn(size, seed)` returns the tra
                         ) -> pd.DataFrame: # One row per run: schedule, seed, accuracy, seconds
     "Fine-tune a pretrained body at `size`, and progressively (`small`, then `size`), on the same seeds and epochs"
     if not small < size: raise ValueError(f"The first size must be smaller than the last, got {small} and {size}")
+    check_weights(weights)
     if epochs < 4: raise ValueError(f"Each half needs a frozen and an unfrozen epoch, so epochs must be at least 4, got {epochs}")
     half, rows = epochs // 2, []
     for seed in seeds:

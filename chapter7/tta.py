@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_tta.ipynb #a54e0de2
 from __future__ import annotations
-import time
+import time, warnings
 import pandas as pd
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
@@ -22,8 +22,9 @@ FIVE_CROPS = ('top left', 'top right', 'bottom left', 'bottom right', 'centre')
 # %% ../nbs/03_tta.ipynb #de8da0fe
 def _crop_size(size, hw) -> tuple:
     "`size` as (height, width), checked to fit inside an image of height and width `hw`"
-    size = tuplify(size)*2 if isinstance(size, int) else tuple(size)
-    if len(size) != 2 or min(size) < 1: raise ValueError(f"Crop size must be a positive number of pixels, or (height, width), got {size}")
+    size = (size, size) if is_whole_number(size) else tuple(size) if isinstance(size, (tuple, list, torch.Size)) else (size,)
+    if len(size) != 2 or not all(is_whole_number(s) and s >= 1 for s in size):
+        raise ValueError(f"Crop size must be a positive whole number of pixels, or (height, width), got {size}")
     if size[0] > hw[0] or size[1] > hw[1]:
         raise ValueError(f"Crop size {size} is larger than the image {tuple(hw)}; use a smaller size or presize the images larger")
     return size
@@ -92,7 +93,11 @@ def five_crop_tta(learn:Learner, # A trained learner
     dl = prediction_dl(learn, dl)
     size = ifnone(size, dl.one_batch()[0].shape[-2:])
     full = presized_dl(dl)
-    size = _crop_size(size, full.one_batch()[0].shape[-2:])
+    side = full.one_batch()[0].shape[-2:]
+    size = _crop_size(size, side)
+    if size[0] < 0.6 * side[0]:   # training crops covered at least `min_scale` of the image; these are far closer-up views
+        warnings.warn(f"The crops are {size[0]} of the presized images' {side[0]} pixels: the model sees them much closer up than in "
+                      f"training. Presize nearer the crop size for five-crop TTA, e.g. get_dls(..., presize={round(size[0] * 1.25)})")
     preds = []
     for crop in crops:
         p, targs = learn.get_preds(dl=full.new(after_batch=[*full.after_batch.fs, TakeCrop(size, FIVE_CROPS.index(crop))]))
