@@ -677,3 +677,9 @@ def test_gpu_cells_h100():
     assert 'with the recipes cell skipped for that run' in said['07_transfer_learning']
     assert ("On the H100, run side by side, `05_label_smoothing` and `07_transfer_learning` (its recipes cell skipped) passed, and "
             "`04_mixup`'s 5-epoch cell passed before the time limit stopped it in the 20-epoch cell") in ' '.join((ROOT/'README.md').read_text().split())
+
+def test_experiments_results_state():
+    "11 says its results files have not been made yet: true until they are committed"
+    text = ' '.join(markdown('11_experiments.ipynb').split())
+    made = [f for f in ('chapter.json', 'leaderboard.json') if (ROOT/'results'/f).exists()]
+    assert ('they need a GPU, and none has been run yet' in text) == (not made), made
