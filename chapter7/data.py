@@ -320,7 +320,7 @@ def _cache_key(files:L, tag:str) -> str:
     h = hashlib.sha1(str(tag).encode())
     for f in files:
         st = f.stat()
-        h.update(f'{Path(f).resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode())   # the same files however the path is written
+        h.update(f'{os.path.abspath(f)}|{st.st_size}|{st.st_mtime_ns}'.encode())   # the same files however the path is written
     return h.hexdigest()[:20]
 
 def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
@@ -369,9 +369,9 @@ def presized_strips(files:L,                    # Image files
     if (cached := _load_cached(fn, _read_strips)) is not None: return cached
     res = list(parallel(presize_strip, files, size=size, long=long, n_workers=ifnone(n_workers, defaults.cpus),
                         threadpool=True, progress=True))
-    _save_atomically(fn, lambda p: np.savez(p, pixels=np.stack([r[0] for r in res]), lengths=np.array([r[1] for r in res]),
-                                            portrait=np.array([r[2] for r in res])))
-    return _read_strips(fn)
+    pixels, lengths, portrait = np.stack([r[0] for r in res]), np.array([r[1] for r in res]), np.array([r[2] for r in res])
+    _save_atomically(fn, lambda p: np.savez(p, pixels=pixels, lengths=lengths, portrait=portrait))
+    return pixels, lengths, portrait
 
 def _read_strips(fn:Path) -> tuple:
     with np.load(fn) as z: return z['pixels'], z['lengths'], z['portrait']

@@ -11,8 +11,8 @@ from .data import *
 from .normalization import reseed, set_precision
 
 # %% auto #0
-__all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'load_body',
-           'save_body', 'lr_suggestions', 'plot_lr_suggestions', 'check_lr', 'freeze_unfreeze', 'check_weights',
+__all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'check_weights',
+           'load_body', 'save_body', 'lr_suggestions', 'plot_lr_suggestions', 'check_lr', 'freeze_unfreeze',
            'compare_transfer', 'confusion_table', 'top_losses_table', 'load_weights', 'progressive_vs_fixed']
 
 # %% ../nbs/07_transfer_learning.ipynb #617a64fe
@@ -55,13 +55,20 @@ def transfer_learner(dls:DataLoaders, # DataLoaders of the new task
     return set_precision(learn, precision, channels_last)
 
 # %% ../nbs/07_transfer_learning.ipynb #b3e1090d
+def check_weights(weights:str|Path|None, # A file written by `save_body`
+                 ) -> Path: # `weights` as a `Path`
+    "Raise unless `weights` names a saved body (`None` too: a pretrained recipe would silently train from scratch)"
+    if weights is None: raise ValueError("Pass the pretrained body's weights, saved with `save_body`: without them every recipe trains from scratch")
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"No weights file {weights}. Pretrain a model and save its body first with `save_body(learn, {str(weights)!r})`.")
+    return weights
+
 def load_body(body:nn.Module, # A body from `make_body`
               weights:str|Path, # File written by `save_body`
              ) -> nn.Module:
     "Load `weights` into `body`, with a clear error when the file is missing or does not fit"
-    weights = Path(weights)
-    if not weights.is_file():
-        raise FileNotFoundError(f"No weights file {weights}. Pretrain a model and save its body first with `save_body(learn, {str(weights)!r})`.")
+    weights = check_weights(weights)
     state = torch.load(weights, map_location='cpu', weights_only=True)
     own = body.state_dict()
     missing, extra = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
@@ -148,12 +155,6 @@ def freeze_unfreeze(learn:Learner, # A Learner with a pretrained body, as from `
 RECIPES = ('from scratch', 'fine_tune', 'freeze/unfreeze')
 
 # %% ../nbs/07_transfer_learning.ipynb #21aee2d6
-def check_weights(weights) -> Path:
-    "Raise unless `weights` names a saved body: the pretrained recipes would otherwise train from scratch under their names"
-    if weights is None: raise ValueError("Pass the pretrained body's weights, saved with `save_body`: without them every recipe trains from scratch")
-    if not Path(weights).is_file(): raise FileNotFoundError(f"No body weights at {weights}: `save_body(learn, path)` writes them")
-    return Path(weights)
-
 def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
                      weights:str|Path, # Pretrained body from `save_body`
                      arch:Callable=xresnet18, # The architecture `weights` were saved from
