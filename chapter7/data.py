@@ -15,9 +15,9 @@ __all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 
            'DataUnavailable', 'imagenette_path', 'try_imagenette', 'class_name', 'make_synthetic_imagenette',
            'imagenette_files', 'open_image', 'is_whole_number', 'check_noise', 'ImagenetteLabeller', 'check_per_class',
            'check_min_scale', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
-           'presized_images', 'presized_strips', 'CachedImage', 'LabelAt', 'RandomSquares', 'DeviceReads',
-           'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'CachedDataLoaders', 'cached_dataloaders',
-           'save_results', 'device_name', 'device_tag']
+           'cache_folder', 'presized_images', 'presized_strips', 'cache_files', 'clear_cache', 'CachedImage', 'LabelAt',
+           'RandomSquares', 'DeviceReads', 'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'CachedDataLoaders',
+           'cached_dataloaders', 'save_results', 'device_name', 'device_tag']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -258,14 +258,15 @@ def get_dls(bs:int=64,                # Batch size
     labeller.check(files)
     vocab = [class_name(c) for c in sorted({f.parent.name for f in files})]
     presize = ifnone(presize, max(160, round(size*1.25)))
-    tfms = [*aug_transforms(size=size, min_scale=min_scale)]
-    if normalize: tfms.append(Normalize.from_stats(*imagenet_stats))
-    if fast: dls = cached_dataloaders(files, labeller, vocab, presize, tfms, bs=bs, cache_dir=cache_dir, **kwargs)
-    else:
+    def batch_tfms():
+        return [*aug_transforms(size=size, min_scale=min_scale), *([Normalize.from_stats(*imagenet_stats)] if normalize else [])]
+    def stock_dls():
         dblock = DataBlock(blocks=(ImageOpenBlock, CategoryBlock(vocab=vocab, sort=False)),
                            get_y=labeller, splitter=GrandparentSplitter(valid_name='val'),
-                           item_tfms=Resize(presize), batch_tfms=tfms)
-        dls = dblock.dataloaders(files, bs=bs, **kwargs)
+                           item_tfms=Resize(presize), batch_tfms=batch_tfms())
+        return dblock.dataloaders(files, bs=bs, **kwargs)
+    if fast: dls = cached_dataloaders(files, labeller, vocab, presize, batch_tfms(), bs=bs, cache_dir=cache_dir, stock=stock_dls, **kwargs)
+    else: dls = stock_dls()
     if len(dls.train) == 0:   # training drops the last partial batch, so it would silently train on nothing
         raise ValueError(f"bs={bs} is more than the {len(dls.train_ds)} training images: no full batch to train on; use a smaller bs")
     return dls
@@ -323,11 +324,15 @@ def _cache_key(files:L, tag:str) -> str:
         h.update(f'{os.path.abspath(f)}|{st.st_size}|{st.st_mtime_ns}'.encode())   # the same files however the path is written
     return h.hexdigest()[:20]
 
+def cache_folder(cache_dir:str|Path|None=None) -> Path:
+    "Where the fast path keeps presized images: `cache_dir`, else `$CHAPTER7_CACHE`, else ~/.cache/chapter7"
+    return Path(cache_dir or os.environ.get('CHAPTER7_CACHE', Path.home()/'.cache'/'chapter7')).expanduser()
+
 def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
     "Where the cache of `files` made as `tag` lives"
-    cache_dir = Path(cache_dir or os.environ.get('CHAPTER7_CACHE', Path.home()/'.cache'/'chapter7')).expanduser()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    return cache_dir/f'{tag}-{len(files)}-{_cache_key(files, tag)}{suffix}'
+    folder = cache_folder(cache_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder/f'{tag}-{len(files)}-{_cache_key(files, tag)}{suffix}'
 
 def _save_atomically(fn:Path, save:Callable):
     "`save(path)` to a temporary name of its own, then rename: no half-written cache, even with two builds at once"
@@ -375,6 +380,26 @@ def presized_strips(files:L,                    # Image files
 
 def _read_strips(fn:Path) -> tuple:
     with np.load(fn) as z: return z['pixels'], z['lengths'], z['portrait']
+
+# %% ../nbs/00_data.ipynb #acb50f04
+_CACHE_NAME = re.compile(r'(presized-\d+|strips-\d+x\d+|square)-\d+-[0-9a-f]{20}(\.\d+-[0-9a-f]{8}\.partial)?\.(npy|npz|txt)')
+
+def cache_files(cache_dir:str|Path|None=None, # Default `cache_folder()`
+               ) -> pd.DataFrame: # file, MB, written: newest first
+    "The files the fast path has cached in `cache_dir`, with their sizes"
+    folder = cache_folder(cache_dir)
+    fs = [f for f in folder.iterdir() if _CACHE_NAME.fullmatch(f.name)] if folder.is_dir() else []
+    stats = [f.stat() for f in fs]
+    return pd.DataFrame({'file': [f.name for f in fs], 'MB': [s.st_size / 1e6 for s in stats],
+                         'written': [pd.Timestamp(s.st_mtime, unit='s') for s in stats]}
+                       ).sort_values('written', ascending=False, ignore_index=True)
+
+def clear_cache(cache_dir:str|Path|None=None, # Default `cache_folder()`
+               ) -> float: # MB freed
+    "Delete the files the fast path cached in `cache_dir`, and nothing else there"
+    files = cache_files(cache_dir)
+    for name in files.file: (cache_folder(cache_dir)/name).unlink(missing_ok=True)
+    return float(files.MB.sum())
 
 # %% ../nbs/00_data.ipynb #1370a468
 class CachedImage:
@@ -441,14 +466,16 @@ class CachedImageDL(TfmdDL):
     "A `TfmdDL` that gathers each batch by index from presized uint8 `images`, on the device they live on"
     def __init__(self, dataset=None, images:Tensor|None=None, targets:Tensor|None=None,
                  squares:RandomSquares|None=None, # Cut batches from these instead of `images` (the training set)
+                 files:L|None=None, # The image file of each row, for reports that name items (`top_losses_table`)
                  **kwargs):
-        self.images, self.targets, self.squares = images, targets, squares
+        self.images, self.targets, self.squares, self.files = images, targets, squares, files
         kwargs['num_workers'] = 0   # the images are already in memory (often GPU memory): no worker processes
         super().__init__(dataset, **kwargs)
         self.after_batch = NoSyncPipeline(self.after_batch)
 
     def new(self, dataset=None, cls=None, **kwargs):
-        return super().new(dataset, cls, **merge(dict(images=self.images, targets=self.targets, squares=self.squares), kwargs))
+        return super().new(dataset, cls, **merge(dict(images=self.images, targets=self.targets, squares=self.squares,
+                                                      files=self.files), kwargs))
 
     def create_batches(self, samps):
         "An epoch's batches; its rows and crop positions go to the device in one copy each, before the first batch"
@@ -485,11 +512,28 @@ def presized_arrays(files:L,         # Image files
     return images, RandomSquares(*map(torch.from_numpy, presized_strips(files, presize, round(presize * max_aspect), cache_dir)))
 
 class CachedDataLoaders(DataLoaders):
-    "The fast path's `DataLoaders`: its items are row numbers of cached arrays, so it cannot open new image files"
+    "The fast path's `DataLoaders`; new image files (`test_dl`, `learn.predict`, `learn.export`) go through `stock`"
+    def __init__(self, *loaders,
+                 stock:Callable|None=None, # Builds the same data as fastai's stock `DataLoaders`, which can open files
+                 **kwargs):
+        super().__init__(*loaders, **kwargs)
+        self.stock_fn, self._stock = stock, None
+
+    @property
+    def stock(self) -> DataLoaders:
+        "The stock `DataLoaders` for the same files, classes and transforms, built on first use"
+        if self._stock is None:
+            if self.stock_fn is None:
+                raise TypeError("These DataLoaders read cached arrays and were given no stock pipeline (`stock`), so they cannot "
+                                "open new image files: make them with get_dls(..., fast=True), or set learn.dls = get_dls(..., fast=False)")
+            with no_random(): self._stock = self.stock_fn()   # building a fastai DataLoaders draws from `random`: keep the seeded state
+        return self._stock
+
     def test_dl(self, test_items, **kwargs):
-        raise TypeError("DataLoaders made with get_dls(..., fast=True) read cached arrays and cannot open new image files "
-                        "(learn.predict, test_dl, an exported learner's predict). Set learn.dls = get_dls(..., fast=False) "
-                        "with the same size and classes first: the vocab is the same, so the model needs no change.")
+        "`test_items` through the stock pipeline; row numbers of the arrays (from `ClassificationInterpretation`) become files"
+        files = self.loaders[0].files
+        return self.stock.test_dl([files[o] if isinstance(o, (int, np.integer)) else o for o in test_items], **kwargs)
+    def new_empty(self): return self.stock.new_empty()   # what `learn.export` pickles: transforms and vocab, none of the arrays
 
 def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` folders
                        labeller,         # Function from a file to its label
@@ -500,6 +544,7 @@ def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` f
                        cache_dir=None,   # See `presized_images`
                        device=None,      # Where images and batches live; default `default_device()`
                        max_aspect:float=1.5, # See `presized_arrays`
+                       stock:Callable|None=None, # Builds the stock `DataLoaders` of the same data, for new files (see `CachedDataLoaders`)
                        **kwargs          # Passed to `Datasets.dataloaders`
                       ) -> DataLoaders:
     "DataLoaders over `files` presized once and kept on `device`, augmented there by `batch_tfms`"
@@ -511,9 +556,9 @@ def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` f
     targets = tensor([o2i[l] for l in labels]).to(device)
     dsets = Datasets(range_of(files), [[CachedImage(images)], [LabelAt(labels), Categorize(vocab, sort=False)]],
                      splits=GrandparentSplitter(valid_name='val')(files))
-    dls = dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, device=device,
+    dls = dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, files=files, device=device,
                             dl_kwargs=[dict(squares=squares), dict(squares=None)], after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)
-    return CachedDataLoaders(*dls.loaders, path=dls.path, device=device)
+    return CachedDataLoaders(*dls.loaders, path=dls.path, device=device, stock=stock)
 
 # %% ../nbs/00_data.ipynb #478021bb
 def save_results(obj,                    # A DataFrame, saved as CSV, or a dict, saved as JSON

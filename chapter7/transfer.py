@@ -198,7 +198,9 @@ def top_losses_table(interp:ClassificationInterpretation, # From `Classification
     losses, idx, items = interp.top_losses(k, items=True)
     _, probs, targs, _, _ = interp[idx]   # predictions for these k items only
     vocab = list(interp.vocab)
-    return pd.DataFrame(dict(file=[Path(o).name for o in items], actual=[vocab[t] for t in targs],
+    files = getattr(interp.dl, 'files', None)   # the fast path's items are rows of its arrays: name them by their files
+    names = [Path(o if files is None else files[o]).name for o in items]
+    return pd.DataFrame(dict(file=names, actual=[vocab[t] for t in targs],
                              predicted=[vocab[p.argmax()] for p in probs],
                              probability=[float(p.max()) for p in probs], loss=to_np(losses)))
 

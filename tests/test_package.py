@@ -51,3 +51,25 @@ def test_every_module_imports_and_exports(name):
     mod = importlib.import_module(f'chapter7.{name}')
     assert mod.__all__, name
     assert [n for n in mod.__all__ if not hasattr(mod, n)] == []
+
+def test_fast_learner_predicts_and_exports(synth, tmp_path):
+    "A learner on the fast path predicts new files as the stock pipeline does, and exports without the cached arrays"
+    from torch import nn
+    from fastai.vision.all import Learner, load_learner
+    fast = get_dls(6, 32, path=synth, seed=1, fast=True, cache_dir=tmp_path/'cache', device='cpu')
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    learn, stock = Learner(fast, model), Learner(get_dls(6, 32, path=synth, seed=1, device='cpu'), model)
+    fn = fast.stock.valid_ds.items[0]
+    (label, _, probs), (label0, _, probs0) = learn.predict(fn), stock.predict(fn)
+    assert label == label0 and torch.allclose(probs, probs0, atol=1e-6)
+    learn.export(tmp_path/'fast.pkl')
+    assert (tmp_path/'fast.pkl').stat().st_size < 2**20   # the cached squares alone are 36 x 160 x 160 x 3 bytes, 2.8 MB
+    inf = load_learner(tmp_path/'fast.pkl')
+    assert type(inf.dls).__name__ == 'DataLoaders' and torch.allclose(inf.predict(fn)[2], probs, atol=1e-6)
+
+def test_clear_cache(synth, tmp_path):
+    get_dls(6, 32, path=synth, fast=True, cache_dir=tmp_path, device='cpu')
+    (tmp_path/'mine.txt').write_text('kept')
+    mb = cache_files(tmp_path).MB.sum()
+    assert mb > 2.7 and clear_cache(tmp_path) == pytest.approx(mb)
+    assert [f.name for f in tmp_path.iterdir()] == ['mine.txt']
