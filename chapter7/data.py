@@ -397,8 +397,8 @@ def cache_files(cache_dir:str|Path|None=None, # Default `cache_folder()`
 def clear_cache(cache_dir:str|Path|None=None, # Default `cache_folder()`
                ) -> float: # MB freed
     "Delete the files the fast path cached in `cache_dir`, and nothing else there"
-    files = cache_files(cache_dir)
-    for name in files.file: (cache_folder(cache_dir)/name).unlink(missing_ok=True)
+    folder, files = cache_folder(cache_dir), cache_files(cache_dir)
+    for name in files.file: (folder/name).unlink(missing_ok=True)
     return float(files.MB.sum())
 
 # %% ../nbs/00_data.ipynb #1370a468
@@ -532,7 +532,7 @@ class CachedDataLoaders(DataLoaders):
     def test_dl(self, test_items, **kwargs):
         "`test_items` through the stock pipeline; row numbers of the arrays (from `ClassificationInterpretation`) become files"
         files = self.loaders[0].files
-        return self.stock.test_dl([files[o] if isinstance(o, (int, np.integer)) else o for o in test_items], **kwargs)
+        return self.stock.test_dl([files[o] if is_whole_number(o) else o for o in test_items], **kwargs)
     def new_empty(self): return self.stock.new_empty()   # what `learn.export` pickles: transforms and vocab, none of the arrays
 
 def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` folders
