@@ -92,9 +92,12 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
                deterministic:bool=True, # Deterministic GPU kernels; turn off for speed
                per_class:int|None=None, # At most this many images per class and split
                seed:int=0,           # Seeds weights, batches and augmentation
+               export:str|None=None, # Save the trained learner to this file for `load_learner`; '{seed}' in it becomes the seed
               ) -> dict: # seed, accuracy, tta_accuracy (if `tta`), seconds, epochs (trained, all phases)
     "Train once with the chapter's techniques switched as given, and score on the validation set"
     phases = check_settings(**locals())
+    export_file = Path(export.replace('{seed}', str(seed))) if export else None
+    if export_file: export_file.parent.mkdir(parents=True, exist_ok=True)   # now, not after the training
     model, opt_func = build_model(arch, act, sa, pool), get_opt(opt)
     dls_fn = partial(get_dls, path=path, noise=noise, normalize=normalize, min_scale=min_scale, fast=fast, per_class=per_class, seed=seed)
     def phase_dls(bs, size):
@@ -114,6 +117,7 @@ def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette
     if tta:
         preds, targs = learn.tta()
         res['tta_accuracy'] = float(accuracy(preds, targs))
+    if export_file: learn.export(export_file)   # the model and the stock pipeline of its data (also after `fast`), no images
     return res
 
 # %% ../nbs/10_train.ipynb #74685601
@@ -125,6 +129,8 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
 def train_runs(runs:int=1, seed:int=0, **kwargs) -> pd.DataFrame:
     "`train_once(**kwargs)` for `runs` seeds from `seed`: one row per run"
     if runs < 1: raise ValueError(f"runs must be at least 1, got {runs}")
+    if runs > 1 and (export := kwargs.get('export')) and '{seed}' not in export:
+        raise ValueError(f"With {runs} runs, each would overwrite the last export: put '{{seed}}' in the file name, e.g. 'model-{{seed}}.pkl'")
     return pd.DataFrame([train_once(seed=seed + i, **kwargs) for i in progress_bar(range(runs), leave=False)])
 
 # %% ../nbs/10_train.ipynb #f3d47014
@@ -132,7 +138,7 @@ def main(path:str=None, size:int=128, epochs:int=5, bs:int=64, lr:float=3e-3, ar
          act:str='relu', sa:bool=False, pool:str='avg', opt:str='adam', sched:str='one_cycle', wd:float=None,
          mixup:float=0., smoothing:float=0., schedule:str=None, tta:bool=False, noise:int=None,
          normalize:bool=True, min_scale:float=0.75, precision:str='fp32', channels_last:bool=False, fast:bool=False,
-         deterministic:bool=True, per_class:int=None, seed:int=0,
+         deterministic:bool=True, per_class:int=None, seed:int=0, export:str=None,
          runs:int=1,           # Runs, with seeds `seed`, `seed+1`, ...
          out:str='train.json', # Where to write settings, runs and summary
         ) -> dict:

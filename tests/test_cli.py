@@ -24,7 +24,7 @@ def test_train_command(tmp_path):
     data = make_synthetic_imagenette(tmp_path/'imagenette2-160', n_train=6, n_valid=2, n_classes=2, size=48)
     out = tmp_path/'train.json'
     args = ['--path', str(data), '--epochs', '1', '--runs', '2', '--arch', 'xresnet18', '--size', '32', '--bs', '4',
-            '--mixup', '0.4', '--smoothing', '0.1', '--tta', '--out', str(out),
+            '--mixup', '0.4', '--smoothing', '0.1', '--tta', '--out', str(out), '--export', 'models/run-{seed}.pkl',
             '--act', 'mish', '--sa', '--pool', 'max', '--opt', 'ranger', '--sched', 'flat_cos', '--wd', '0.01', '--min-scale', '0.35']
     res = subprocess.run([sys.executable, '-m', 'chapter7.train', *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
@@ -33,10 +33,15 @@ def test_train_command(tmp_path):
     assert report['settings']['mixup'] == 0.4 and report['settings']['tta'] is True
     assert (report['settings']['opt'], report['settings']['sched'], report['settings']['sa']) == ('ranger', 'flat_cos', True)
     assert 0 <= report['summary']['tta_accuracy']['mean'] <= 1
+    assert sorted(o.name for o in (tmp_path/'models').iterdir()) == ['run-0.pkl', 'run-1.pkl']   # beside the command
+    from fastai.learner import load_learner
+    learn = load_learner(tmp_path/'models'/'run-1.pkl')
+    assert learn.predict(sorted((data/'val').rglob('*.JPEG'))[0])[0] in learn.dls.vocab
 
 def test_train_rejects_bad_input(tmp_path):
     for args, msg in ((['--arch', 'nope'], "Unknown arch 'nope'"), (['--noise', '7', '--path', str(tmp_path)], 'noise must be one of'),
-                      (['--epochs', '0', '--path', str(tmp_path)], 'epochs must be at least 1')):
+                      (['--epochs', '0', '--path', str(tmp_path)], 'epochs must be at least 1'),
+                      (['--runs', '2', '--export', 'model.pkl', '--path', str(tmp_path)], "put '{seed}' in the file name")):
         res = subprocess.run([sys.executable, '-m', 'chapter7.train', *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
         assert res.returncode == 2 and msg in res.stderr.splitlines()[-1], res.stderr
 
