@@ -89,19 +89,23 @@ def augmentation_widget(img:PILImage, # The image to augment
                         size:int=128, # Their size in pixels
                         **kwargs,     # Starting values of the sliders (`aug_transforms` options)
                        ) -> widgets.interactive: # Display it in a notebook
-    "Sliders over `aug_transforms` options that redraw `plot_augmentations` of `img`; the widget's `result` is the figure"
+    "Controls over `aug_transforms` options that print the call (`aug_call`) and redraw `plot_augmentations` of `img`; the widget's `result` is the figure"
     p = check_aug_params(**kwargs)
+    named = dict(style={'description_width': '90px'})   # room for the longest option name
     slider = lambda k, lo, hi, step: widgets.FloatSlider(value=p[k], min=min(lo, p[k]), max=max(hi, p[k]), step=step,   # keep the value given
-                                                         description=k, continuous_update=False)
-    checkbox = lambda k: widgets.Checkbox(value=p[k], description=k)
+                                                         description=k, continuous_update=False, **named)
+    checkbox = lambda k: widgets.Checkbox(value=p[k], description=k, indent=False)
     controls = dict(do_flip=checkbox('do_flip'), flip_vert=checkbox('flip_vert'),
                     max_rotate=slider('max_rotate', 0, 90, 5), min_zoom=slider('min_zoom', 0.5, 1, 0.05),
                     max_zoom=slider('max_zoom', 1, 2, 0.05), max_lighting=slider('max_lighting', 0, 0.9, 0.05),
                     max_warp=slider('max_warp', 0, 0.6, 0.05), p_affine=slider('p_affine', 0, 1, 0.05),
                     p_lighting=slider('p_lighting', 0, 1, 0.05), mult=slider('mult', 0, 3, 0.25),
-                    pad_mode=widgets.Dropdown(options=PAD_MODES, value=p['pad_mode'], description='pad_mode'),
+                    pad_mode=widgets.Dropdown(options=PAD_MODES, value=p['pad_mode'], description='pad_mode', **named),
                     min_scale=slider('min_scale', 0.1, 1, 0.05))
-    return widgets.interactive(lambda **o: plot_augmentations(img, n, size, **o), {'auto_display': False}, **controls)
+    def draw(**options):
+        print(aug_call(size, **options))   # to copy into a DataBlock's batch_tfms
+        return plot_augmentations(img, n, size, **options)
+    return widgets.interactive(draw, {'auto_display': False}, **controls)
 
 # %% ../nbs/08_augmentation.ipynb #664cf737
 class AlbumentationsTransform(RandTransform):

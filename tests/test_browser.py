@@ -1,7 +1,8 @@
 """The widgets as a student meets them: JupyterLab in a real (headless) Chromium, driven by Playwright.
 
-Runs the widget cells of the Mixup and label-smoothing notebooks, moves the λ and ε sliders, and checks that
-the targets the widgets print change as the numbers say. Screenshots are saved in test-artifacts/.
+Runs the widget cells of the Mixup, label-smoothing and augmentation notebooks, moves the λ, ε and rotation
+sliders, and checks that what the widgets print (targets, the `aug_transforms` call) changes as the numbers say.
+Screenshots are saved in test-artifacts/.
 Skips, saying why, only where Chromium cannot be installed.
 """
 import json, os, re, shutil, socket, subprocess, sys, time, urllib.request
@@ -94,7 +95,7 @@ def run_all_and_wait(page, url:str, nb:Path, text:str):
         raise
 
 def set_slider(page, value:float):
-    "Type `value` into the (only) slider's readout, as a student can"
+    "Type `value` into the first slider's readout, as a student can"
     readout = page.locator('.widget-slider .widget-readout').first
     readout.click()
     page.keyboard.press('Control+A')
@@ -105,12 +106,13 @@ def shot(page, name:str):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS/f'{name}.png'), full_page=True)
 
-WIDGETS = [  # notebook, the cell that shows the widget, printed target before, new slider value, printed target after
+WIDGETS = [  # notebook, the cell that shows the widget, printed text before, new value of the first slider, text after
     ('04_mixup.ipynb', 'w = mixup_widget(', 'mixed target: gas pump 0.70 · church 0.30', 0.8, 'mixed target: church 0.80 · gas pump 0.20'),
     ('05_label_smoothing.ipynb', 'w = smoothing_widget(', 'target: chain saw 0.910 · every other class 0.010', 0.5,
-     'target: chain saw 0.550 · every other class 0.050')]
+     'target: chain saw 0.550 · every other class 0.050'),
+    ('08_augmentation.ipynb', 'w = augmentation_widget(', 'aug_transforms(size=128)', 45, 'aug_transforms(size=128, max_rotate=45)')]
 
-@pytest.mark.parametrize('nb,cell,before,value,after', WIDGETS, ids=['mixup-lambda', 'smoothing-eps'])
+@pytest.mark.parametrize('nb,cell,before,value,after', WIDGETS, ids=['mixup-lambda', 'smoothing-eps', 'augment-rotate'])
 def test_slider_changes_printed_target(lab, page, nb, cell, before, value, after):
     url, root = lab
     nb = widget_notebook(nb, cell, root)
