@@ -62,9 +62,9 @@ QUESTIONS = [Question(i+1, q, a) for i, (q, a) in enumerate([
      "In fastai: Learner(dls, model, cbs=MixUp())."),
     ("Why does Mixup prevent the model from being too confident?",
      "A blend's target gives its two classes fractions such as 0.7 and 0.3; the main class gets exactly 1 only "
-     "when both images are of the same class. Softmax can match a fraction with finite activations, so the model "
-     "is not pushed to output ever more extreme ones to reach 1; it has to predict how much of each class is in "
-     "the image."),
+     "when both images are of the same class. Softmax matches 0.7 and 0.3 with the two activations a finite "
+     "distance apart, so the model is not pushed to make the main one ever larger to reach 1; it has to predict "
+     "how much of each class is in the image."),
     ("Why does training with Mixup for five epochs end up worse than training without Mixup?",
      "Mixup makes the task harder: the model has to recognise two labels in each image, and every input is a "
      "blend with a soft target, so each example carries a weaker signal and it needs more epochs to learn. Like other strong "
