@@ -36,7 +36,9 @@ def test_train_command(tmp_path):
     assert sorted(o.name for o in (tmp_path/'models').iterdir()) == ['run-0.pkl', 'run-1.pkl']   # beside the command
     from fastai.learner import load_learner
     learn = load_learner(tmp_path/'models'/'run-1.pkl')
-    assert learn.predict(sorted((data/'val').rglob('*.JPEG'))[0])[0] in learn.dls.vocab
+    valid = sorted((data/'val').rglob('*.JPEG'))
+    assert abs(learn.validate(dl=learn.dls.test_dl(valid, with_labels=True))[1] - report['runs'][1]['accuracy']) < 1e-6   # seed 1's model
+    assert learn.predict(valid[0])[0] in learn.dls.vocab
 
 def test_train_rejects_bad_input(tmp_path):
     for args, msg in ((['--arch', 'nope'], "Unknown arch 'nope'"), (['--noise', '7', '--path', str(tmp_path)], 'noise must be one of'),
