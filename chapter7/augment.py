@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_augmentation.ipynb #b9698dc4
 from __future__ import annotations
-import random, textwrap
+import random, textwrap, inspect
 import numpy as np, matplotlib.pyplot as plt, ipywidgets as widgets
 from fastai.vision.all import *
 from .data import *
@@ -14,9 +14,10 @@ __all__ = ['AUG_DEFAULTS', 'PAD_MODES', 'check_aug_params', 'augment_copies', 'a
            'augmentation_widget', 'AlbumentationsTransform', 'albumentations_pipelines']
 
 # %% ../nbs/08_augmentation.ipynb #0a6c098a
-AUG_DEFAULTS = dict(do_flip=True, flip_vert=False, max_rotate=10., min_zoom=1., max_zoom=1.1, max_lighting=0.2, max_warp=0.2,
-                    p_affine=0.75, p_lighting=0.75, mult=1., pad_mode='reflection', min_scale=1.)   # `aug_transforms`'s own defaults
-PAD_MODES = ('reflection', 'zeros', 'border')   # what fills the corners a rotation or warp uncovers
+AUG_DEFAULTS = {k: inspect.signature(aug_transforms).parameters[k].default   # fastai's own defaults, in the explorer's order
+                for k in ('do_flip', 'flip_vert', 'max_rotate', 'min_zoom', 'max_zoom', 'max_lighting', 'max_warp',
+                          'p_affine', 'p_lighting', 'mult', 'pad_mode', 'min_scale')}
+PAD_MODES = (PadMode.Reflection, PadMode.Zeros, PadMode.Border)   # what fills the corners a rotation or warp uncovers
 
 # %% ../nbs/08_augmentation.ipynb #c91ea201
 def check_aug_params(**kwargs) -> dict:

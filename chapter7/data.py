@@ -397,7 +397,8 @@ def cache_files(cache_dir:str|Path|None=None, # Default `cache_folder()`
 def clear_cache(cache_dir:str|Path|None=None, # Default `cache_folder()`
                ) -> float: # MB freed
     "Delete the files the fast path cached in `cache_dir`, and nothing else there"
-    folder, files = cache_folder(cache_dir), cache_files(cache_dir)
+    folder = cache_folder(cache_dir)
+    files = cache_files(folder)
     for name in files.file: (folder/name).unlink(missing_ok=True)
     return float(files.MB.sum())
 

@@ -11,7 +11,7 @@ from .mixup import one_hot_target, fit_and_score
 
 # %% auto #0
 __all__ = ['check_eps', 'smooth_targets', 'check_vocab', 'plot_smoothed_targets', 'smoothing_widget', 'optimal_logit_gap',
-           'logit_gap_by_step', 'plot_logit_gaps', 'noise_runs', 'noise_table']
+           'fit_logits', 'logit_gap_by_step', 'plot_logit_gaps', 'noise_runs', 'noise_table']
 
 # %% ../nbs/05_label_smoothing.ipynb #801e64bb
 def check_eps(eps:float) -> float:
@@ -77,21 +77,28 @@ def optimal_logit_gap(eps:float, # Smoothing ε in [0, 1)
     return float('inf') if eps == 0 else float(np.log((1 - eps + eps/n) / (eps/n)))
 
 # %% ../nbs/05_label_smoothing.ipynb #0359b6a3
+def fit_logits(target:Tensor,   # Probabilities over the classes, e.g. `smooth_targets(...)` or a Mixup target
+               steps:int=2000,  # SGD steps
+               lr:float=1.,     # SGD learning rate
+              ) -> Tensor: # The logits after each step, shaped (steps, classes)
+    "Free logits of one item, from zero, as SGD minimises cross-entropy against the probabilities `target`"
+    logits = torch.zeros(1, len(target), requires_grad=True)
+    opt, history = torch.optim.SGD([logits], lr=lr), []
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(logits, target[None]).backward()   # probability targets
+        opt.step()
+        history.append(logits.detach()[0].clone())
+    return torch.stack(history)
+
 def logit_gap_by_step(eps:float,     # Smoothing ε in [0, 1)
                       n:int=10,      # Number of classes
                       steps:int=2000, # SGD steps
                       lr:float=1.,   # SGD learning rate
                      ) -> np.ndarray: # The gap after each step
     "Gap between the right logit (class 0) and the others as SGD minimises smoothed cross-entropy over free logits"
-    logits = torch.zeros(1, n, requires_grad=True)
-    target, gaps = smooth_targets(0, n, eps)[None], []
-    opt = torch.optim.SGD([logits], lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        F.cross_entropy(logits, target).backward()   # probability targets
-        opt.step()
-        gaps.append(float(logits[0, 0] - logits[0, 1:].mean()))
-    return np.array(gaps)
+    logits = fit_logits(smooth_targets(0, n, eps), steps, lr)
+    return (logits[:, 0] - logits[:, 1:].mean(1)).numpy().astype(np.float64)
 
 # %% ../nbs/05_label_smoothing.ipynb #f927b866
 def plot_logit_gaps(gaps:dict, # ε -> `logit_gap_by_step` result
