@@ -481,6 +481,35 @@ def test_bench_h200_table_and_prose():
     assert (f"`fast` reached {by['fast']['accuracy']:.4f}, `fast-tuned` {tuned['accuracy']:.4f}, and `fast` trained on "
             f"{speed:.1f} times as many images per second") in ' '.join(markdown('09_bench.ipynb').split())
 
+def h200_bs128() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep-fast-tuned-bs128.json').read_text())
+
+def test_bench_bs128_h200():
+    "09's batch size 128 run on the H200: the command, the table, the gaps to batch size 256 and to `stock` with the same seed, the README"
+    report, by = h200_bs128(), h200_by_config()
+    assert report['device'] == 'NVIDIA H200' and report['seeds'] == 1 and (report['arch'], report['size'], report['epochs']) == ('xresnet50', 128, 5)
+    assert h200_bench()['seeds'] == 1   # both files: seed 0 alone, "all three with seed 0"
+    [r] = report['results']
+    assert (r['config'], r['bs'], r['lr'], r['precision'], r['opt'], r['record_on_device']) == ('fast-tuned', 128, 0.006, 'bf16', 'adam', False)
+    text = section(markdown('09_bench.ipynb'), '### Batch size 128 on the GPU')
+    assert ('python -m chapter7.bench --configs fast-tuned --tuned-bs 128 --tuned-lr 6e-3 --seeds 1 \\\n'
+            '    --out results/bench/nvidia-h200-xresnet50-128px-5ep-fast-tuned-bs128.json') in text
+    assert table_rows(text, 'config') == {'fast-tuned': [str(r['bs']), f"{r['lr']:.3f}", f"{r['warmup_seconds']:.1f}", f"{r['seconds']:.1f}",
+                                                         f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f}"]}
+    flat = ' '.join(text.split())
+    above, below = 100 * (r['accuracy'] - by['fast-tuned']['accuracy']), 100 * (by['stock']['accuracy'] - r['accuracy'])
+    assert above > 0 and below > 0
+    assert (f"Batch size 128 ended {above:.1f} point above batch size 256 ({by['fast-tuned']['accuracy']:.4f} in the Results table) "
+            f"but {below:.1f} points below `stock` ({by['stock']['accuracy']:.4f})") in flat
+    cpu = 100 * (batch_size_accuracy().loc[(128, 0.006)] - batch_size_accuracy().loc[64].iloc[0]).mean()
+    assert f'on the CPU, in fp32, it came within {-cpu:.1f} points on average' in flat
+    spread = bench_seed_spread()
+    assert spread < below < 1.5 * spread and f'larger than the {spread:.1f} points two seeds can differ by, but not by much' in flat
+    assert f"warm-up, which took {r['warmup_seconds']:.1f} s, timed apart, so the {r['seconds']:.1f} s are training and validation alone" in flat
+    readme = ' '.join((ROOT/'README.md').read_text().split())
+    assert (f"On the H200, with one seed and the warm-up timed apart ({r['warmup_seconds']:.0f} s), that setting (`fast-tuned` at batch "
+            f"size 128, learning rate 0.006) took {r['seconds']:.0f} s and reached {r['accuracy']:.4f}: {above:.1f} point above batch size 256, "
+            f"but {below:.1f} below `stock`") in readme
+
 def test_time_parts_h200():
     parts, by = h200_parts(), h200_by_config()
     text = section(markdown('09_bench.ipynb'), '## Results')
@@ -619,10 +648,31 @@ def test_mixup_h100():
     assert list(twenty.index) == ['plain']   # the Mixup run did not finish, as the prose says
     assert (f"finished only the plain run before the time ran out: {twenty.accuracy['plain']:.4f} after 20 epochs "
             f"(bf16, channels-last, {twenty.seconds['plain']:.0f} s;") in flat
+
+def h200_mixup_twenty() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/nvidia-h200-xresnet50-128px-20ep-bf16.csv', index_col='run')
+
+def test_mixup_twenty_h200():
+    "04's 20-epoch runs on the H200: the table, the gap against 5 epochs' and the seed spread, the plain run against the H100's, the README's row"
+    runs, five, h100 = h200_mixup_twenty(), h100_mixup(), h100_mixup_twenty()
+    text = section(markdown('04_mixup.ipynb'), 'Run on an NVIDIA H200, alone on the GPU')
+    assert list(runs.index) == ['plain', 'MixUp(0.4)']
+    assert table_rows(text, 'run on the GPU') == {run: [f'{r.accuracy:.4f}', f'{r.seconds:.0f}'] for run, r in runs.iterrows()}
+    flat, gap, gap5 = ' '.join(text.split()), -mixup_lead(runs.accuracy), -mixup_lead(five.accuracy)
+    assert 0 < gap < gap5 and f'After 20 epochs Mixup was {gap:.1f} points behind, where after 5 it had been {gap5:.1f} points behind' in flat
+    assert gap < bench_seed_spread() / 2   # "far smaller than seeds alone can make"
+    assert (mixup_twenty_accuracy()['MixUp(0.4)'] - mixup_twenty_accuracy().plain).abs().max() < 0.01   # "as on the CPU": level within a point
+    drop = 100 * (h100.accuracy['plain'] - runs.accuracy['plain'])
+    assert drop > 0 and (f"ended {drop:.1f} points lower on this GPU ({runs.accuracy['plain']:.4f} against "
+                         f"{h100.accuracy['plain']:.4f})") in flat
+    assert 'results/mixup/nvidia-h200-xresnet50-128px-20ep-bf16.csv' in flat
+    assert "(longer.accuracy >= 0.80).all()" in gpu_source('04_mixup.ipynb') and (runs.accuracy >= 0.80).all()   # the cell's check holds
     readme = (ROOT/'README.md').read_text()
-    assert gpu_rows(readme)['Mixup costs accuracy in short training'] == [
-        f"5 epochs: {gap:.1f} points lower ({runs.accuracy['MixUp(0.4)']:.4f} against {runs.accuracy['plain']:.4f})", 'H100', '`04_mixup`']
-    assert f"its plain run reached {twenty.accuracy['plain']:.4f}" in ' '.join(readme.split())
+    assert gpu_rows(readme)['Mixup costs accuracy in short training and pays off in long'] == [
+        f"5 epochs: {gap5:.1f} points lower ({five.accuracy['MixUp(0.4)']:.4f} against {five.accuracy['plain']:.4f}) on the H100; "
+        f"20 epochs: {gap:.1f} points lower ({runs.accuracy['MixUp(0.4)']:.4f} against {runs.accuracy['plain']:.4f}) on the H200: "
+        "Mixup all but catches up, but does not pull ahead", 'H100, H200', '`04_mixup`']
+    assert "that cell's code then ran on the H200, each run in a process of its own" in ' '.join(readme.split())
+    assert 'Still to be run on a GPU: the Mixup' not in ' '.join(readme.split())
 
 def test_noise_h100():
     "05's noise table on the H100: each level, the lead growing with the noise, all within the seed spread"
