@@ -46,6 +46,8 @@ def normalization_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/norma
 def tta_table() -> pd.DataFrame: return pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
 def h200_bench() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep.json').read_text())
 def h200_parts() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-time-parts.json').read_text())
+def h200_bs128() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep-fast-tuned-bs128.json').read_text())
+def h200_mixup_twenty() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/nvidia-h200-xresnet50-128px-20ep-bf16.csv', index_col='run')
 def h200_normalization() -> pd.DataFrame: return pd.read_csv(ROOT/'results/normalization/nvidia-h200-xresnet50-128px.csv', index_col='run')
 def h200_progressive_logs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/progressive/nvidia-h200-xresnet50-64-128px.csv')
 
@@ -481,8 +483,6 @@ def test_bench_h200_table_and_prose():
     assert (f"`fast` reached {by['fast']['accuracy']:.4f}, `fast-tuned` {tuned['accuracy']:.4f}, and `fast` trained on "
             f"{speed:.1f} times as many images per second") in ' '.join(markdown('09_bench.ipynb').split())
 
-def h200_bs128() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep-fast-tuned-bs128.json').read_text())
-
 def test_bench_bs128_h200():
     "09's batch size 128 run on the H200: the command, the table, the gaps to batch size 256 and to `stock` with the same seed, the README"
     report, by = h200_bs128(), h200_by_config()
@@ -635,7 +635,7 @@ def h100_progressive_cost(acc:pd.DataFrame) -> pd.Series:
     return 100 * (acc.loc['fixed 128'] - acc.loc['progressive 64->128'])
 
 def test_mixup_h100():
-    "04's 5-epoch table on the H100, its gap against the seed spread, and the one 20-epoch run that finished"
+    "04's 5-epoch table on the H100, its gap against the seed spread, and the one 20-epoch run that finished there (the plain one)"
     runs, twenty = h100_mixup(), h100_mixup_twenty()
     text = section(markdown('04_mixup.ipynb'), 'Run again on an NVIDIA H100')
     assert table_rows(text, 'run on the GPU') == {run: [f'{a:.4f}'] for run, a in runs.accuracy.items()}
@@ -648,8 +648,6 @@ def test_mixup_h100():
     assert list(twenty.index) == ['plain']   # the Mixup run did not finish, as the prose says
     assert (f"finished only the plain run before the time ran out: {twenty.accuracy['plain']:.4f} after 20 epochs "
             f"(bf16, channels-last, {twenty.seconds['plain']:.0f} s;") in flat
-
-def h200_mixup_twenty() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/nvidia-h200-xresnet50-128px-20ep-bf16.csv', index_col='run')
 
 def test_mixup_twenty_h200():
     "04's 20-epoch runs on the H200: the table, the gap against 5 epochs' and the seed spread, the plain run against the H100's, the README's row"
