@@ -15,7 +15,7 @@ from .normalization import seeded_learner, check_precision
 
 # %% auto #0
 __all__ = ['ARCHS', 'OPTIMIZERS', 'get_arch', 'time_cache_build', 'check_configs', 'warm_up', 'ForeachAdam', 'get_opt',
-           'RecordOnDevice', 'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli', 'cli']
+           'RecordOnDevice', 'summarize_runs', 'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli', 'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -180,6 +180,18 @@ class RecordOnDevice(Callback):
 
 _ON_DEVICE = {AvgSmoothLoss: _SmoothLossOnDevice, AvgLoss: _AvgLossOnDevice, AvgMetric: _AvgMetricOnDevice}
 
+# %% ../nbs/09_bench.ipynb #ac27b4ee
+def summarize_runs(runs:pd.DataFrame, # `benchmark`'s runs: a row each, with its config, seed, settings and results
+                  ) -> pd.DataFrame: # One row per config: means over seeds, its warm-up's seconds, and speed-up against `stock`
+    "Each config's settings, the means of its runs' seconds, images/s and accuracy, and the spread of the accuracy"
+    res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'), opt=('opt', 'first'),
+                                                  record_on_device=('record_on_device', 'first'),
+                                                  seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
+                                                  accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'),
+                                                  warmup_seconds=('warmup_seconds', 'first'))
+    if 'stock' in res.index: res['speedup'] = res.loc['stock', 'seconds'] / res.seconds
+    return res
+
 # %% ../nbs/09_bench.ipynb #24b3e59e
 def benchmark(path:Path,               # Imagenette-style folder
               configs=('stock', 'fast', 'fast-tuned'), # Which pipelines to run (see `check_configs`)
@@ -194,8 +206,9 @@ def benchmark(path:Path,               # Imagenette-style folder
               cache_dir=None,          # Cache of the fast path
               opt:str='adam',          # Optimizer of the fast configs (see `OPTIMIZERS`): 'foreach' is `ForeachAdam`
               record_on_device:bool=False, # Train the fast configs with `RecordOnDevice`
+              on_run=None,             # Called with the runs so far (a DataFrame, a row each) after every run, e.g. to save them
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
-             ) -> pd.DataFrame: # One row per config: means over seeds, its warm-up's seconds, and speed-up against `stock`
+             ) -> pd.DataFrame: # `summarize_runs` of the runs, which are in its `attrs['runs']`
     "Train the chapter's recipe with each data pipeline in `configs` and each seed; mean results per config"
     configs = check_configs(configs)
     model = get_arch(arch)
@@ -215,14 +228,11 @@ def benchmark(path:Path,               # Imagenette-style folder
                               channels_last=s['channels_last'], deterministic=False, opt_func=get_opt(s['opt']),
                               cbs=RecordOnDevice() if s['record_on_device'] else None)
             rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'], opt=s['opt'],
-                             record_on_device=s['record_on_device'], **r))
+                             record_on_device=s['record_on_device'], **r, warmup_seconds=warmups[name]))
+            if on_run is not None: on_run(pd.DataFrame(rows))
     runs = pd.DataFrame(rows)
-    res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'), opt=('opt', 'first'),
-                                                  record_on_device=('record_on_device', 'first'),
-                                                  seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
-                                                  accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'))
-    res['warmup_seconds'] = pd.Series(warmups)
-    if 'stock' in res.index: res['speedup'] = res.loc['stock', 'seconds'] / res.seconds
+    res = summarize_runs(runs)
+    res.attrs['runs'] = runs
     return res
 
 # %% ../nbs/09_bench.ipynb #1e4a41f4
@@ -296,17 +306,21 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
     path = Path(path) if path else imagenette_path(160)
     fast = any(c.startswith('fast') for c in configs)     # `stock` alone needs no cache
     build = time_cache_build(path, max(160, round(size*1.25)), per_class) if fast else None
-    res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
-                    tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device, per_class=per_class)
     device = device_name()
+    def save(runs:pd.DataFrame, complete:bool=False) -> dict:
+        "Write the report of `runs` to `out`: after every run, so an interrupted benchmark keeps the runs it finished"
+        records = lambda df: json.loads(df.to_json(orient='records'))
+        report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
+                      record_on_device=record_on_device, cache_build_seconds=build, complete=complete,
+                      results=records(summarize_runs(runs).reset_index()), runs=records(runs))
+        Path(out).write_text(json.dumps(report, indent=2))
+        return report
+    res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
+                    tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device, on_run=save, per_class=per_class)
     subset = '' if per_class is None else f', {per_class} images per class and split'
     print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds' + (f'; cache build {build:.1f} s' if fast else ''))
     print(res.round(4).to_string())
-    report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
-                  record_on_device=record_on_device, cache_build_seconds=build,
-                  results=json.loads(res.reset_index().to_json(orient='records')))
-    Path(out).write_text(json.dumps(report, indent=2))
-    return report
+    return save(res.attrs['runs'], complete=True)
 
 # %% ../nbs/09_bench.ipynb #e0d32a85
 _TYPES = {'int': int, 'float': float, 'str': str}

@@ -44,6 +44,10 @@ def mixup_longer_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/
 def mixup_seed_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/mixup/cpu-xresnet18-64px-5ep-seeds.csv')
 def normalization_runs() -> pd.DataFrame: return pd.read_csv(ROOT/'results/normalization/cpu-xresnet18-64px.csv', index_col='run')
 def tta_table() -> pd.DataFrame: return pd.read_csv(ROOT/'results/tta/cpu-xresnet18-64px.csv', index_col='prediction')
+def h100_bench() -> dict: return json.loads((ROOT/'results/bench/nvidia-h100-80gb-hbm3-xresnet50-128px-5ep-lean.json').read_text())
+def h100_bench_tuned() -> dict: return json.loads((ROOT/'results/bench/nvidia-h100-80gb-hbm3-xresnet50-128px-5ep-lean-fast-tuned.json').read_text())
+def h100_bench_seed0() -> pd.DataFrame: return pd.read_csv(ROOT/'results/bench/nvidia-h100-80gb-hbm3-xresnet50-128px-5ep-seed0.csv')
+def h100_parts() -> dict: return json.loads((ROOT/'results/bench/nvidia-h100-80gb-hbm3-time-parts-loops.json').read_text())
 def h200_bench() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep.json').read_text())
 def h200_parts() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-time-parts.json').read_text())
 def h200_bs128() -> dict: return json.loads((ROOT/'results/bench/nvidia-h200-xresnet50-128px-5ep-fast-tuned-bs128.json').read_text())
@@ -467,7 +471,7 @@ def test_readme_cpu_claims():
 def test_bench_h200_table_and_prose():
     report, by = h200_bench(), h200_by_config()
     assert report['device'] == 'NVIDIA H200' and report['seeds'] == 1 and (report['arch'], report['size'], report['epochs']) == ('xresnet50', 128, 5)
-    text = section(markdown('09_bench.ipynb'), '## Results')
+    text = section(markdown('09_bench.ipynb'), '### One seed on an H200')
     rows = table_rows(text, 'config')
     for name, r in by.items():
         assert rows[name] == [f"{r['seconds']:.0f}", f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f}"], name
@@ -512,7 +516,7 @@ def test_bench_bs128_h200():
 
 def test_time_parts_h200():
     parts, by = h200_parts(), h200_by_config()
-    text = section(markdown('09_bench.ipynb'), '## Results')
+    text = section(markdown('09_bench.ipynb'), '### One seed on an H200')
     rows = table_rows(text, 'batch size, precision')
     for r in parts['runs']:
         name = f"{r['bs']}, {r['precision']}" + (', channels-last' if r['channels_last'] else '')
@@ -731,3 +735,107 @@ def test_experiments_results_state():
     text = ' '.join(markdown('11_experiments.ipynb').split())
     made = [f for f in ('chapter.json', 'leaderboard.json') if (ROOT/'results'/f).exists()]
     assert ('they need a GPU, and none has been run yet' in text) == (not made), made
+
+def h100_by_config() -> dict:
+    "The H100's three-seed results: `stock` and `fast` from the first command, `fast-tuned` from the second"
+    return {**{r['config']: r for r in h100_bench()['results']}, 'fast-tuned': h100_bench_tuned()['results'][0]}
+
+def h100_seed0_rows() -> list:
+    "The seed-0 runs 09 compares, in its table's order: (loop, run record)"
+    first, tuned, alone = pd.DataFrame(h100_bench()['runs']), pd.DataFrame(h100_bench_tuned()['runs']), h100_bench_seed0()
+    pick = lambda df, **kw: df[(df[list(kw)] == pd.Series(kw)).all(axis=1)].squeeze(axis=0)
+    return [("fastai's", pick(first, config='stock', seed=0)), ("fastai's", pick(alone, config='fast', opt='adam')),
+            ('leaner', pick(first, config='fast', seed=0)), ("fastai's", pick(alone, config='fast-tuned', opt='adam')),
+            ('leaner', pick(tuned, config='fast-tuned', seed=0)), ('leaner', pick(alone, bs=128)), ('leaner', pick(alone, config='fast-tuned', bs=64))]
+
+def precision_cell(config:str, r) -> str: return f"{r['bs']}, {r['precision']}" + (', channels-last' if config == 'fast-tuned' else '')
+
+def test_bench_h100_table():
+    "09's three-seed H100 table: both commands' reports, the table, and what it says of the targets"
+    first, second, by = h100_bench(), h100_bench_tuned(), h100_by_config()
+    for rep in (first, second):
+        assert rep['device'] == 'NVIDIA H100 80GB HBM3'
+        assert (rep['arch'], rep['size'], rep['epochs'], rep['seeds'], rep['opt'], rep['record_on_device']) == ('xresnet50', 128, 5, 3, 'foreach', True)
+    assert first['complete'] is False and second['complete'] is True
+    assert [(r['config'], r['seed']) for r in first['runs']] == [(c, s) for c in ('stock', 'fast') for s in range(3)] + [('fast-tuned', 0)]
+    assert [(r['config'], r['seed']) for r in second['runs']] == [('fast-tuned', s) for s in range(3)]
+    assert all(r['runs'] == 3 for r in by.values()) and by['stock']['opt'] == 'adam' and by['fast']['opt'] == by['fast-tuned']['opt'] == 'foreach'
+    text = section(markdown('09_bench.ipynb'), '### Three seeds on an H100')
+    text = text[:text.index('### One seed on an H200')]
+    for cmd in ('python -m chapter7.bench --seeds 3 --opt foreach --record-on-device \\\n'
+                '    --out results/bench/nvidia-h100-80gb-hbm3-xresnet50-128px-5ep-lean.json',
+                'python -m chapter7.bench --configs fast-tuned --seeds 3 --opt foreach --record-on-device \\\n'
+                '    --out results/bench/nvidia-h100-80gb-hbm3-xresnet50-128px-5ep-lean-fast-tuned.json'): assert cmd in text
+    stock = by['stock']['seconds']
+    assert table_rows(text, 'configuration') == {
+        c: [precision_cell(c, r), f"{r['seconds']:.1f}", f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f} ± {r['accuracy_std']:.4f}",
+            f"{stock / r['seconds']:.1f}"] for c, r in by.items()}
+    flat = ' '.join(text.split())
+    assert f"its report kept the {['seven'][len(first['runs']) - 7]} runs that had finished" in flat
+    assert (f"Cache build for all 13,394 images: {first['cache_build_seconds']:.1f} s ({second['cache_build_seconds']:.1f} s in the second command). "
+            f"Warm-ups, timed apart: {by['stock']['warmup_seconds']:.1f} s for `stock`, {by['fast-tuned']['warmup_seconds']:.1f} s for `fast-tuned`") in flat
+    assert by['fast']['warmup_seconds'] < 0.1   # "next to nothing"
+    fast, tuned = by['fast'], by['fast-tuned']
+    gain = 100 * (fast['accuracy'] - by['stock']['accuracy'])
+    assert 0 < gain < min(fast['accuracy_std'], by['stock']['accuracy_std']) * 100
+    assert f"1.9 times as fast as `stock`, to the same accuracy** ({gain:.1f} points above it" in flat and f"{stock / fast['seconds']:.1f}" == '1.9'
+    ms = h100_parts()['runs'][0]['model_ms_per_step']
+    model5 = 5 * (TRAIN_IMAGES // 64) * ms / 1000
+    assert (f"Four times as fast ({stock / 4:.1f} s) is out of reach on this GPU: the model's steps alone take {ms:.1f} ms each at this batch size "
+            f"in fp32 (`time_parts`, below), {model5:.1f} s for the 5 × {TRAIN_IMAGES // 64} steps of five epochs, which would leave "
+            f"{stock / 4 - model5:.1f} s") in flat
+    lost = 100 * (by['stock']['accuracy'] - tuned['accuracy'])
+    assert (f"a 5-epoch experiment in {tuned['seconds']:.1f} s, {stock / tuned['seconds']:.1f} times as fast as `stock`, but {lost:.1f} points "
+            "less accurate.** Neither half") in flat and tuned['seconds'] > 8 and lost > 1
+    assert f"**The cache build: {first['cache_build_seconds']:.1f} s, under the 30 s" in flat and max(first['cache_build_seconds'], second['cache_build_seconds']) < 30
+    readme = ' '.join((ROOT/'README.md').read_text().split())
+    assert (f"a run on the fast path took {fast['seconds']:.1f} s instead of the stock pipeline's {stock:.1f}, to the same accuracy "
+            f"({fast['accuracy']:.4f} and {by['stock']['accuracy']:.4f} on average); with bf16, channels-last and batch size 256 it took "
+            f"{tuned['seconds']:.1f} s but reached only {tuned['accuracy']:.4f}") in readme
+    assert f"the model's steps alone take {model5:.1f} s of five epochs" in readme
+    assert gpu_rows((ROOT/'README.md').read_text())['an experiment should take a couple of minutes at most'] == [
+        f"the chapter's recipe in {stock:.1f} s with the stock pipeline, {fast['seconds']:.1f} s on the fast path to the same accuracy, "
+        f"{tuned['seconds']:.1f} s with bf16 at batch size 256 but {lost:.1f} points less accurate (three seeds each)", 'H100', '`09_bench`']
+
+def test_bench_h100_loops():
+    "09's seed-0 H100 table (fastai's loop against the leaner one, two more batch sizes), the parts of an epoch, and the prose on them"
+    rows = h100_seed0_rows()
+    assert [r['seed'] for _, r in rows] == [0] * 7
+    assert [(loop, r['opt'], bool(r['record_on_device'])) for loop, r in rows] == [
+        (loop, 'adam', False) if loop == "fastai's" else (loop, 'foreach', True) for loop, _ in rows]
+    text = section(markdown('09_bench.ipynb'), '### Three seeds on an H100')
+    text = text[:text.index('### One seed on an H200')]
+    assert table_cells(text, 'configuration, seed 0') == [
+        [r['config'], precision_cell(r['config'], r), loop, f"{r['seconds']:.1f}", f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f}"]
+        for loop, r in rows]
+    (_, stock), (_, fast_fastai), (_, fast_lean), (_, tuned_fastai), (_, tuned_lean), (_, bs128), (_, bs64) = rows
+    assert fast_fastai['seconds'] > 0.95 * stock['seconds'] and fast_fastai['train_images_per_sec'] < stock['train_images_per_sec']   # "no faster"
+    assert fast_lean['seconds'] < 0.6 * fast_fastai['seconds'] and tuned_lean['seconds'] < tuned_fastai['seconds']
+    small, big = h100_parts()['runs']
+    assert (small['bs'], small['precision'], big['bs'], big['precision'], big['channels_last']) == (64, 'fp32', 256, 'bf16', True)
+    assert table_rows(section(text, 'The parts of an epoch, timed by'), 'batch size, precision') == {
+        precision_cell('fast-tuned' if p['channels_last'] else 'fast', p): [
+            f"{p['data_ms_per_batch']:.1f}", f"{p['model_ms_per_step']:.1f}", f"{p['adam_ms_per_step']:.1f}, {p['foreach_adam_ms_per_step']:.1f}",
+            f"{p['fit_first_epoch_seconds']:.1f}, {p['fit_second_epoch_seconds']:.1f}",
+            f"{p['fit_foreach_on_device_first_epoch_seconds']:.1f}, {p['fit_foreach_on_device_second_epoch_seconds']:.1f}"] for p in (small, big)}
+    flat = ' '.join(text.split())
+    assert 0.6 < small['adam_ms_per_step'] / small['model_ms_per_step'] < 0.7   # "two thirds"
+    assert (f"{small['adam_ms_per_step']:.1f} ms a step at batch size 64, two thirds of the time the model's step takes; `ForeachAdam` takes "
+            f"{small['foreach_adam_ms_per_step']:.1f}. With it and `RecordOnDevice`, the second epoch at batch size 64 took "
+            f"{small['fit_foreach_on_device_second_epoch_seconds']:.1f} s instead of {small['fit_second_epoch_seconds']:.1f}") in flat
+    assert (f"The benchmark's run with fastai's loop took {fast_fastai['seconds']:.1f} s, more than five of those "
+            f"{small['fit_second_epoch_seconds']:.1f} s epochs ({5 * small['fit_second_epoch_seconds']:.0f} s)") in flat
+    assert f"the same configuration, seed 0 with fastai's loop, took {h200_by_config()['fast']['seconds']:.0f} s" in flat and h200_bench()['seeds'] == 1
+    below128 = 100 * (stock['accuracy'] - bs128['accuracy'])
+    assert bs128['lr'] == 0.006 and h200_bs128()['results'][0]['accuracy'] < h200_by_config()['stock']['accuracy']   # "as on the H200"
+    assert f"took {bs128['seconds']:.1f} s and ended {below128:.1f} points below `stock` with the same seed, as on the H200" in flat
+    assert bs64['accuracy'] >= stock['accuracy'] and bs64['seconds'] > fast_lean['seconds']   # kept the accuracy; slower than fp32
+    assert f"kept the accuracy but took {bs64['seconds']:.1f} s" in flat and f"faster than fp32 ({fast_lean['seconds']:.1f} s)" in flat
+    nb = ' '.join(markdown('09_bench.ipynb').split())
+    assert (f"On an H100, at batch size 64, fastai's `Adam` took {small['adam_ms_per_step']:.1f} ms a step and `ForeachAdam` "
+            f"{small['foreach_adam_ms_per_step']:.1f} (Results)") in nb
+    assert f"`fast` trained on fewer images per second than `stock` ({fast_fastai['train_images_per_sec']:.0f} against {stock['train_images_per_sec']:.0f}, seed 0" in nb
+    assert f"on the H100 it trained on {fast_lean['train_images_per_sec']:.0f} against {stock['train_images_per_sec']:.0f} (seed 0, Results)" in nb
+    readme = ' '.join((ROOT/'README.md').read_text().split())
+    assert f"own loop the fast path was no faster than the stock pipeline on that machine ({fast_fastai['seconds']:.1f} s, one seed)" in readme
+    assert f"On the H100, with the leaner loop, it took {bs128['seconds']:.1f} s and ended {below128:.1f} points below `stock` with the same seed" in readme
