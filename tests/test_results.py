@@ -502,7 +502,7 @@ def test_bench_bs128_h200():
     flat = ' '.join(text.split())
     above, below = 100 * (r['accuracy'] - by['fast-tuned']['accuracy']), 100 * (by['stock']['accuracy'] - r['accuracy'])
     assert above > 0 and below > 0
-    assert (f"Batch size 128 ended {above:.1f} point above batch size 256 ({by['fast-tuned']['accuracy']:.4f} in the Results table) "
+    assert (f"Batch size 128 ended {above:.1f} point above batch size 256 ({by['fast-tuned']['accuracy']:.4f} in the H200 table of Results) "
             f"but {below:.1f} points below `stock` ({by['stock']['accuracy']:.4f})") in flat
     cpu = 100 * (batch_size_accuracy().loc[(128, 0.006)] - batch_size_accuracy().loc[64].iloc[0]).mean()
     assert f'on the CPU, in fp32, it came within {-cpu:.1f} points on average' in flat
