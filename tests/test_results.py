@@ -831,6 +831,8 @@ def test_bench_h100_loops():
     assert f"took {bs128['seconds']:.1f} s and ended {below128:.1f} points below `stock` with the same seed, as on the H200" in flat
     assert bs64['accuracy'] >= stock['accuracy'] and bs64['seconds'] > fast_lean['seconds']   # kept the accuracy; slower than fp32
     assert f"kept the accuracy but took {bs64['seconds']:.1f} s" in flat and f"faster than fp32 ({fast_lean['seconds']:.1f} s)" in flat
+    timed = [(r['precision'], r['channels_last']) for parts in (h100_parts(), h200_parts()) for r in parts['runs']]
+    assert ('fp32', True) not in timed and "channels-last in fp32, which `time_parts` has not timed" in flat
     nb = ' '.join(markdown('09_bench.ipynb').split())
     assert (f"On an H100, at batch size 64, fastai's `Adam` took {small['adam_ms_per_step']:.1f} ms a step and `ForeachAdam` "
             f"{small['foreach_adam_ms_per_step']:.1f} (Results)") in nb
