@@ -184,7 +184,8 @@ _ON_DEVICE = {AvgSmoothLoss: _SmoothLossOnDevice, AvgLoss: _AvgLossOnDevice, Avg
 def summarize_runs(runs:pd.DataFrame, # `benchmark`'s runs: a row each, with its config, seed, settings and results
                   ) -> pd.DataFrame: # One row per config: means over seeds, its warm-up's seconds, and speed-up against `stock`
     "Each config's settings, the means of its runs' seconds, images/s and accuracy, and the spread of the accuracy"
-    res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'), opt=('opt', 'first'),
+    res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'),
+                                                  channels_last=('channels_last', 'first'), opt=('opt', 'first'),
                                                   record_on_device=('record_on_device', 'first'),
                                                   seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
                                                   accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'),
@@ -206,6 +207,7 @@ def benchmark(path:Path,               # Imagenette-style folder
               cache_dir=None,          # Cache of the fast path
               opt:str='adam',          # Optimizer of the fast configs (see `OPTIMIZERS`): 'foreach' is `ForeachAdam`
               record_on_device:bool=False, # Train the fast configs with `RecordOnDevice`
+              channels_last:bool=False, # Train `fast` in channels-last memory format too (`fast-tuned` always is), still in fp32
               on_run=None,             # Called with the runs so far (a DataFrame, a row each) after every run, e.g. to save them
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
              ) -> pd.DataFrame: # `summarize_runs` of the runs, which are in its `attrs['runs']`
@@ -216,7 +218,7 @@ def benchmark(path:Path,               # Imagenette-style folder
     tuned_lr = ifnone(tuned_lr, lr * (tuned_bs / bs) ** 0.5)
     loop = dict(opt=opt, record_on_device=record_on_device)   # how the fast configs train; `stock` trains as the chapter does
     settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False, opt='adam', record_on_device=False),
-                'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=False, **loop),
+                'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=channels_last, **loop),
                 'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True, **loop)}
     rows, warmups = [], {}
     for name in progress_bar(configs, leave=False):
@@ -227,7 +229,8 @@ def benchmark(path:Path,               # Imagenette-style folder
             r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'],
                               channels_last=s['channels_last'], deterministic=False, opt_func=get_opt(s['opt']),
                               cbs=RecordOnDevice() if s['record_on_device'] else None)
-            rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'], opt=s['opt'],
+            rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'],
+                             channels_last=s['channels_last'], opt=s['opt'],
                              record_on_device=s['record_on_device'], **r, warmup_seconds=warmups[name]))
             if on_run is not None: on_run(pd.DataFrame(rows))
     runs = pd.DataFrame(rows)
@@ -295,6 +298,7 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
          cache_dir:str=None,   # Cache of the fast path
          opt:str='adam',       # Optimizer of `fast` and `fast-tuned`: 'adam' (fastai's), 'foreach' (`ForeachAdam`) or 'ranger'
          record_on_device:bool=False, # Train `fast` and `fast-tuned` with `RecordOnDevice`
+         channels_last:bool=False, # Train `fast` in channels-last memory format too (`fast-tuned` always is), still in fp32
          out:str='bench.json', # Where to save the results
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
@@ -311,12 +315,13 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
         "Write the report of `runs` to `out`: after every run, so an interrupted benchmark keeps the runs it finished"
         records = lambda df: json.loads(df.to_json(orient='records'))
         report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
-                      record_on_device=record_on_device, cache_build_seconds=build, complete=complete,
+                      record_on_device=record_on_device, channels_last=channels_last, cache_build_seconds=build, complete=complete,
                       results=records(summarize_runs(runs).reset_index()), runs=records(runs))
         Path(out).write_text(json.dumps(report, indent=2))
         return report
     res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
-                    tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device, on_run=save, per_class=per_class)
+                    tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device,
+                    channels_last=channels_last, on_run=save, per_class=per_class)
     subset = '' if per_class is None else f', {per_class} images per class and split'
     print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds' + (f'; cache build {build:.1f} s' if fast else ''))
     print(res.round(4).to_string())

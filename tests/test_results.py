@@ -1,5 +1,5 @@
 "Measured results committed in `results/` and the prose that quotes them: every quoted figure must match its file"
-import json, itertools
+import json, itertools, inspect
 import pytest
 from pathlib import Path
 import pandas as pd
@@ -748,7 +748,9 @@ def h100_seed0_rows() -> list:
             ('leaner', pick(first, config='fast', seed=0)), ("fastai's", pick(alone, config='fast-tuned', opt='adam')),
             ('leaner', pick(tuned, config='fast-tuned', seed=0)), ('leaner', pick(alone, bs=128)), ('leaner', pick(alone, config='fast-tuned', bs=64))]
 
-def precision_cell(config:str, r) -> str: return f"{r['bs']}, {r['precision']}" + (', channels-last' if config == 'fast-tuned' else '')
+def precision_cell(config:str, r) -> str:
+    "A table's batch size and precision cell; reports from before `--channels-last` have no `channels_last` field"
+    return f"{r['bs']}, {r['precision']}" + (', channels-last' if r.get('channels_last', config == 'fast-tuned') else '')
 
 def test_bench_h100_table():
     "09's three-seed H100 table: both commands' reports, the table, and what it says of the targets"
@@ -833,6 +835,8 @@ def test_bench_h100_loops():
     assert f"kept the accuracy but took {bs64['seconds']:.1f} s" in flat and f"faster than fp32 ({fast_lean['seconds']:.1f} s)" in flat
     timed = [(r['precision'], r['channels_last']) for parts in (h100_parts(), h200_parts()) for r in parts['runs']]
     assert ('fp32', True) not in timed and "channels-last in fp32, which `time_parts` has not timed" in flat
+    from chapter7.bench import main
+    assert "(`--channels-last` trains `fast` so)" in flat and 'channels_last' in inspect.signature(main).parameters
     nb = ' '.join(markdown('09_bench.ipynb').split())
     assert (f"On an H100, at batch size 64, fastai's `Adam` took {small['adam_ms_per_step']:.1f} ms a step and `ForeachAdam` "
             f"{small['foreach_adam_ms_per_step']:.1f} (Results)") in nb
