@@ -748,8 +748,8 @@ def h100_seed0_rows() -> list:
             ('leaner', pick(first, config='fast', seed=0)), ("fastai's", pick(alone, config='fast-tuned', opt='adam')),
             ('leaner', pick(tuned, config='fast-tuned', seed=0)), ('leaner', pick(alone, bs=128)), ('leaner', pick(alone, config='fast-tuned', bs=64))]
 
-def precision_cell(config:str, r) -> str:
-    "A table's batch size and precision cell; reports from before `--channels-last` have no `channels_last` field"
+def precision_cell(r, config:str|None=None) -> str:
+    "A table's batch size and precision cell; for reports from before `--channels-last`, which lack the field, `config` says it"
     return f"{r['bs']}, {r['precision']}" + (', channels-last' if r.get('channels_last', config == 'fast-tuned') else '')
 
 def test_bench_h100_table():
@@ -770,7 +770,7 @@ def test_bench_h100_table():
                 '    --out results/bench/nvidia-h100-80gb-hbm3-xresnet50-128px-5ep-lean-fast-tuned.json'): assert cmd in text
     stock = by['stock']['seconds']
     assert table_rows(text, 'configuration') == {
-        c: [precision_cell(c, r), f"{r['seconds']:.1f}", f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f} ± {r['accuracy_std']:.4f}",
+        c: [precision_cell(r, c), f"{r['seconds']:.1f}", f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f} ± {r['accuracy_std']:.4f}",
             f"{stock / r['seconds']:.1f}"] for c, r in by.items()}
     flat = ' '.join(text.split())
     assert len(first['runs']) == 7 and 'its report kept the seven runs that had finished' in flat
@@ -808,7 +808,7 @@ def test_bench_h100_loops():
     text = section(markdown('09_bench.ipynb'), '### Three seeds on an H100')
     text = text[:text.index('### One seed on an H200')]
     assert table_cells(text, 'configuration, seed 0') == [
-        [r['config'], precision_cell(r['config'], r), loop, f"{r['seconds']:.1f}", f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f}"]
+        [r['config'], precision_cell(r, r['config']), loop, f"{r['seconds']:.1f}", f"{r['train_images_per_sec']:.0f}", f"{r['accuracy']:.4f}"]
         for loop, r in rows]
     (_, stock), (_, fast_fastai), (_, fast_lean), (_, tuned_fastai), (_, tuned_lean), (_, bs128), (_, bs64) = rows
     assert fast_fastai['seconds'] > 0.95 * stock['seconds'] and fast_fastai['train_images_per_sec'] < stock['train_images_per_sec']   # "no faster"
@@ -816,7 +816,7 @@ def test_bench_h100_loops():
     small, big = h100_parts()['runs']
     assert (small['bs'], small['precision'], big['bs'], big['precision'], big['channels_last']) == (64, 'fp32', 256, 'bf16', True)
     assert table_rows(section(text, 'The parts of an epoch, timed by'), 'batch size, precision') == {
-        precision_cell('fast-tuned' if p['channels_last'] else 'fast', p): [
+        precision_cell(p): [
             f"{p['data_ms_per_batch']:.1f}", f"{p['model_ms_per_step']:.1f}", f"{p['adam_ms_per_step']:.1f}, {p['foreach_adam_ms_per_step']:.1f}",
             f"{p['fit_first_epoch_seconds']:.1f}, {p['fit_second_epoch_seconds']:.1f}",
             f"{p['fit_foreach_on_device_first_epoch_seconds']:.1f}, {p['fit_foreach_on_device_second_epoch_seconds']:.1f}"] for p in (small, big)}
