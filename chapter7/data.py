@@ -429,21 +429,37 @@ class RandomSquares:
         return torch.where(self.portrait[idx][:, None, None, None], x.transpose(1, 2), x)
 
 # %% ../nbs/00_data.ipynb #b08538b9
-class DeviceReads:
-    "Count, inside a `with` block, the calls that copy a tensor's values to Python or the CPU: on a GPU, each waits for it"
-    def __init__(self, methods=('item', 'cpu', 'tolist')): self.methods = methods   # the `Tensor` methods counted
+from torch.utils._python_dispatch import TorchDispatchMode
+
+class DeviceReads(TorchDispatchMode):
+    "Count, inside a `with` block, what copies a tensor's values to Python or the CPU: on a GPU, each waits for it"
+    def __init__(self, methods=('cpu', 'tolist'), # `Tensor` methods counted
+                 ops=('_local_scalar_dense', '_linalg_check_errors', 'nonzero', 'masked_select', 'equal'), # Operations counted
+                 masks:bool=True, # Count indexing with a boolean mask
+                ):
+        super().__init__()
+        self.methods, self.ops, self.masks = methods, set(ops), masks
+
     def __enter__(self):
         self.n, self.depth, self.orig = 0, 0, {m: getattr(Tensor, m) for m in self.methods}
         def counted(f):
-            def _inner(t, *args, **kwargs):   # a fastai tensor's `item` calls `Tensor.item` again: count the outer call
+            def _inner(t, *args, **kwargs):   # a fastai tensor's method calls `Tensor`'s again: count the outer call
                 self.n += self.depth == 0; self.depth += 1
                 try: return f(t, *args, **kwargs)
                 finally: self.depth -= 1
             return _inner
         for m, f in self.orig.items(): setattr(Tensor, m, counted(f))
-        return self
+        return super().__enter__()
+
     def __exit__(self, *exc):
         for m, f in self.orig.items(): setattr(Tensor, m, f)
+        super().__exit__(None, None, None)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        mask = self.masks and name == 'index' and any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1])
+        self.n += self.depth == 0 and (name in self.ops or mask)   # not the operations inside a counted method
+        return func(*args, **(kwargs or {}))
 
 # %% ../nbs/00_data.ipynb #7c2133f0
 import fastai.vision.augment as fastai_augment
@@ -455,12 +471,30 @@ def _grid_sample_without_sync(x, coords, mode='bilinear', padding_mode='reflecti
         return _fastai_grid_sample(x, coords, mode, padding_mode, align_corners)
     return F.grid_sample(x, coords, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
 
+def _solve_without_sync(A, B):
+    "fastai's `solve` (of its warp's equations) without reading back whether there was a solution: the same where there is"
+    return torch.linalg.solve_ex(A, B).result
+
+def _apply_perspective_without_sync(coords, coeffs):
+    "fastai's `apply_perspective`, choosing on the device between the warped points and, if any lies at infinity, the unwarped ones"
+    sz = coords.shape
+    coords = coords.view(sz[0], -1, 2)
+    coeffs = torch.cat([coeffs, torch.ones_like(coeffs[:,:1])], dim=1).view(coeffs.shape[0], 3, 3)
+    coords1 = coords @ coeffs[...,:2].transpose(1,2) + coeffs[...,2].unsqueeze(1)
+    warped = coords1 / coords1[...,2].unsqueeze(-1)
+    return torch.where((coords1[...,2] == 0.).any(), coords[...,:2], warped[...,:2]).view(*sz)
+
+_WITHOUT_SYNC = {'_grid_sample': _grid_sample_without_sync, 'solve': _solve_without_sync,
+                 'apply_perspective': _apply_perspective_without_sync}
+
 class NoSyncPipeline(Pipeline):
-    "A batch `Pipeline` whose resampling doesn't make the CPU wait for the GPU where fastai's does; same results"
+    "A batch `Pipeline` whose resampling and warp don't make the CPU wait for the GPU where fastai's do; same results"
     def __call__(self, o):
-        prev, fastai_augment._grid_sample = fastai_augment._grid_sample, _grid_sample_without_sync
+        prev = {k: getattr(fastai_augment, k) for k in _WITHOUT_SYNC}
+        for k, f in _WITHOUT_SYNC.items(): setattr(fastai_augment, k, f)
         try: return super().__call__(o)
-        finally: fastai_augment._grid_sample = prev
+        finally:
+            for k, f in prev.items(): setattr(fastai_augment, k, f)
 
 # %% ../nbs/00_data.ipynb #4284efbc
 class CachedImageDL(TfmdDL):
