@@ -434,11 +434,10 @@ from torch.utils._python_dispatch import TorchDispatchMode
 class DeviceReads(TorchDispatchMode):
     "Count, inside a `with` block, what copies a tensor's values to Python or the CPU: on a GPU, each waits for it"
     def __init__(self, methods=('cpu', 'tolist'), # `Tensor` methods counted
-                 ops=('_local_scalar_dense', '_linalg_check_errors', 'nonzero', 'masked_select', 'equal'), # Operations counted
-                 masks:bool=True, # Count indexing with a boolean mask
+                 ops=('_local_scalar_dense', '_linalg_check_errors', 'nonzero', 'masked_select', 'equal', 'index'), # Counted ('index': by a mask)
                 ):
         super().__init__()
-        self.methods, self.ops, self.masks = methods, set(ops), masks
+        self.methods, self.ops = methods, set(ops)
 
     def __enter__(self):
         self.n, self.depth, self.orig = 0, 0, {m: getattr(Tensor, m) for m in self.methods}
@@ -457,8 +456,8 @@ class DeviceReads(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = func.overloadpacket.__name__
-        mask = self.masks and name == 'index' and any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1])
-        self.n += self.depth == 0 and (name in self.ops or mask)   # not the operations inside a counted method
+        counted = name in self.ops and (name != 'index' or any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1]))
+        self.n += self.depth == 0 and counted   # not the operations inside a counted method
         return func(*args, **(kwargs or {}))
 
 # %% ../nbs/00_data.ipynb #7c2133f0
