@@ -15,7 +15,8 @@ from .normalization import seeded_learner, check_precision
 
 # %% auto #0
 __all__ = ['ARCHS', 'OPTIMIZERS', 'get_arch', 'time_cache_build', 'check_configs', 'warm_up', 'ForeachAdam', 'get_opt',
-           'RecordOnDevice', 'summarize_runs', 'benchmark', 'time_parts', 'main', 'parser_for', 'run_cli', 'cli']
+           'RecordOnDevice', 'CompileModel', 'summarize_runs', 'benchmark', 'time_parts', 'main', 'parser_for',
+           'run_cli', 'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -57,23 +58,24 @@ def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
 
 def _autocast(device, precision:str):
-    "The `torch.autocast` that fastai's `to_fp16`/`to_bf16` train under (off for 'fp32')"
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16,
-                          enabled=check_precision(precision) != 'fp32')
+    "The `torch.autocast` that fastai's `to_fp16`/`to_bf16` train under: CUDA's, so off on a CPU (and for 'fp32')"
+    return torch.autocast('cuda', dtype=torch.bfloat16 if precision == 'bf16' else torch.float16,
+                          enabled=check_precision(precision) != 'fp32' and torch.device(device).type == 'cuda')
 
 def warm_up(dls:DataLoaders,            # The run's data: its batch sizes and image shape are the shapes warmed up
             arch=xresnet50,             # Model constructor, called as `arch(n_out=dls.c)`
             precision:str='fp32',       # 'fp32', 'fp16' or 'bf16', as the run trains
             channels_last:bool=False,   # As the run trains
+            compile:bool=False,         # Compile the model as `CompileModel()` does, so the run finds its graphs compiled
            ) -> float: # Seconds it took
     "Run each batch shape of a training run on `dls` through a throwaway `arch` once, so cuDNN picks its kernels before timing"
     dev = dls.device or default_device()
     torch.backends.cudnn.benchmark = True   # as timed runs have it: `seeded_learner(deterministic=False)`
     shape = dls.valid.one_batch()[0].shape[1:]
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    batch = lambda n: torch.randn(n, *shape, device=dev).contiguous(memory_format=fmt)
-    model = arch(n_out=dls.c).to(dev).to(memory_format=fmt)
+    batch = lambda n: torch.randn(n, *shape, device=dev)   # in the layout fastai passes batches in, whatever the model's
+    model = arch(n_out=dls.c).to(dev).to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     _sync(dev); start = time.perf_counter()
+    if compile: model.compile(dynamic=False)
     with _autocast(dev, precision): loss = model(batch(dls.train.bs)).float().mean()
     loss.backward()
     model.eval()
@@ -180,13 +182,22 @@ class RecordOnDevice(Callback):
 
 _ON_DEVICE = {AvgSmoothLoss: _SmoothLossOnDevice, AvgLoss: _AvgLossOnDevice, AvgMetric: _AvgMetricOnDevice}
 
+# %% ../nbs/09_bench.ipynb #c8595914
+class CompileModel(Callback):
+    "Compile `learn.model` in place with `torch.compile` when `fit` starts: the same model, run as fused kernels"
+    def __init__(self, dynamic:bool=False, # Trace sizes symbolically, instead of compiling a graph for each batch shape
+                 **kwargs): # Passed to `torch.compile`, e.g. `mode='max-autotune'`
+        store_attr('dynamic'); self.kwargs = kwargs
+
+    def before_fit(self): self.learn.model.compile(dynamic=self.dynamic, **self.kwargs)
+
 # %% ../nbs/09_bench.ipynb #ac27b4ee
 def summarize_runs(runs:pd.DataFrame, # `benchmark`'s runs: a row each, with its config, seed, settings and results
                   ) -> pd.DataFrame: # One row per config: means over seeds, its warm-up's seconds, and speed-up against `stock`
     "Each config's settings, the means of its runs' seconds, images/s and accuracy, and the spread of the accuracy"
     res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'),
                                                   channels_last=('channels_last', 'first'), opt=('opt', 'first'),
-                                                  record_on_device=('record_on_device', 'first'),
+                                                  record_on_device=('record_on_device', 'first'), compile=('compile', 'first'),
                                                   seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
                                                   accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'),
                                                   warmup_seconds=('warmup_seconds', 'first'))
@@ -208,6 +219,7 @@ def benchmark(path:Path,               # Imagenette-style folder
               opt:str='adam',          # Optimizer of the fast configs (see `OPTIMIZERS`): 'foreach' is `ForeachAdam`
               record_on_device:bool=False, # Train the fast configs with `RecordOnDevice`
               channels_last:bool=False, # Train `fast` in channels-last memory format too (`fast-tuned` always is), still in fp32
+              compile:bool=False,      # Compile the fast configs' models (`CompileModel`); the warm-up compiles them, timed apart
               on_run=None,             # Called with the runs so far (a DataFrame, a row each) after every run, e.g. to save them
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
              ) -> pd.DataFrame: # `summarize_runs` of the runs, which are in its `attrs['runs']`
@@ -216,8 +228,9 @@ def benchmark(path:Path,               # Imagenette-style folder
     model = get_arch(arch)
     get_opt(opt)   # fail on a typo before any work
     tuned_lr = ifnone(tuned_lr, lr * (tuned_bs / bs) ** 0.5)
-    loop = dict(opt=opt, record_on_device=record_on_device)   # how the fast configs train; `stock` trains as the chapter does
-    settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False, opt='adam', record_on_device=False),
+    loop = dict(opt=opt, record_on_device=record_on_device, compile=compile)   # how the fast configs train; `stock` trains as the chapter does
+    settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False, opt='adam', record_on_device=False,
+                          compile=False),
                 'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=channels_last, **loop),
                 'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True, **loop)}
     rows, warmups = [], {}
@@ -225,13 +238,13 @@ def benchmark(path:Path,               # Imagenette-style folder
         s = settings[name]
         for seed in seeds:
             dls = get_dls(s['bs'], size, path=path, fast=s['fast'], seed=seed, cache_dir=cache_dir, **dls_kwargs)
-            if name not in warmups: warmups[name] = warm_up(dls, model, s['precision'], s['channels_last'])
+            if name not in warmups: warmups[name] = warm_up(dls, model, s['precision'], s['channels_last'], s['compile'])
             r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'],
                               channels_last=s['channels_last'], deterministic=False, opt_func=get_opt(s['opt']),
-                              cbs=RecordOnDevice() if s['record_on_device'] else None)
+                              cbs=([RecordOnDevice()] if s['record_on_device'] else []) + ([CompileModel()] if s['compile'] else []))
             rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'],
                              channels_last=s['channels_last'], opt=s['opt'],
-                             record_on_device=s['record_on_device'], **r, warmup_seconds=warmups[name]))
+                             record_on_device=s['record_on_device'], compile=s['compile'], **r, warmup_seconds=warmups[name]))
             if on_run is not None: on_run(pd.DataFrame(rows))
     runs = pd.DataFrame(rows)
     res = summarize_runs(runs)
@@ -245,6 +258,7 @@ def time_parts(path:Path,             # Imagenette-style folder
                arch:str='xresnet50',  # Model: one of `ARCHS`
                precision:str='fp32',  # 'fp32', or mixed precision 'fp16' or 'bf16'
                channels_last:bool=False, # Channels-last memory format
+               compile:bool=False,    # Compile the model (`CompileModel`) for its steps alone and in both `fit` loops
                steps:int=20,          # Timed steps of the model alone, after 5 warm-up steps
                **dls_kwargs,          # Passed to `get_dls(..., fast=True)` (e.g. `cache_dir`, `per_class`)
               ) -> dict: # Images/s and ms of the data and the model alone; ms of an optimizer step; seconds of `fit(1)` epochs
@@ -253,7 +267,7 @@ def time_parts(path:Path,             # Imagenette-style folder
     check_precision(precision)
     dls = get_dls(bs, size, path=path, fast=True, seed=0, **dls_kwargs)
     dev = dls.device or default_device()
-    res = dict(bs=bs, size=size, arch=arch, precision=precision, channels_last=channels_last)
+    res = dict(bs=bs, size=size, arch=arch, precision=precision, channels_last=channels_last, compile=compile)
     n = 0; _sync(dev); start = time.perf_counter()
     for x, y in dls.train: n += len(x)
     _sync(dev); sec = time.perf_counter() - start
@@ -262,6 +276,7 @@ def time_parts(path:Path,             # Imagenette-style folder
     opt = torch.optim.Adam(model.parameters())
     x, y = torch.randn(bs, 3, size, size, device=dev), torch.randint(0, dls.c, (bs,), device=dev)
     if channels_last: model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    if compile: model.compile(dynamic=False)   # compiled in the warm-up steps
     for i in range(5 + steps):
         if i == 5: _sync(dev); start = time.perf_counter()
         with _autocast(dev, precision): loss = F.cross_entropy(model(x), y)
@@ -274,8 +289,9 @@ def time_parts(path:Path,             # Imagenette-style folder
             if i == 3: _sync(dev); start = time.perf_counter()
             opt.step()
         _sync(dev); res[f'{name}_ms_per_step'] = 1000 * (time.perf_counter() - start) / steps
-    loops = {'fit': {}, 'fit_foreach_on_device': dict(opt_func=ForeachAdam, cbs=RecordOnDevice())}   # fastai's loop, and leaner
+    loops = {'fit': dict(cbs=[]), 'fit_foreach_on_device': dict(opt_func=ForeachAdam, cbs=[RecordOnDevice()])}   # fastai's loop, and leaner
     for name, kwargs in loops.items():
+        if compile: kwargs['cbs'].append(CompileModel())
         learn = seeded_learner(dls, get_arch(arch), 0, precision, channels_last, deterministic=False, **kwargs)
         for epoch in ('first', 'second'):
             _sync(dev); start = time.perf_counter()
@@ -299,6 +315,7 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
          opt:str='adam',       # Optimizer of `fast` and `fast-tuned`: 'adam' (fastai's), 'foreach' (`ForeachAdam`) or 'ranger'
          record_on_device:bool=False, # Train `fast` and `fast-tuned` with `RecordOnDevice`
          channels_last:bool=False, # Train `fast` in channels-last memory format too (`fast-tuned` always is), still in fp32
+         compile:bool=False,   # Compile the models of `fast` and `fast-tuned` (`CompileModel`); the warm-up compiles them, timed apart
          out:str='bench.json', # Where to save the results
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
@@ -315,13 +332,13 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
         "Write the report of `runs` to `out`: after every run, so an interrupted benchmark keeps the runs it finished"
         records = lambda df: json.loads(df.to_json(orient='records'))
         report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
-                      record_on_device=record_on_device, channels_last=channels_last, cache_build_seconds=build, complete=complete,
+                      record_on_device=record_on_device, channels_last=channels_last, compile=compile, cache_build_seconds=build, complete=complete,
                       results=records(summarize_runs(runs).reset_index()), runs=records(runs))
         Path(out).write_text(json.dumps(report, indent=2))
         return report
     res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
                     tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device,
-                    channels_last=channels_last, on_run=save, per_class=per_class)
+                    channels_last=channels_last, compile=compile, on_run=save, per_class=per_class)
     subset = '' if per_class is None else f', {per_class} images per class and split'
     print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds' + (f'; cache build {build:.1f} s' if fast else ''))
     print(res.round(4).to_string())

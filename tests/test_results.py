@@ -845,6 +845,10 @@ def test_bench_h100_loops():
     readme = ' '.join((ROOT/'README.md').read_text().split())
     assert ("Those runs still waited for the GPU twice a training batch, in fastai's warp; the fast path no longer does, with "
             "the same pixels, and no GPU run has timed it since.") in readme
+    compiled = [f.name for f in (ROOT/'results/bench').glob('*.json') if '"compile": true' in f.read_text()]
+    assert not compiled and 'compile' in inspect.signature(main).parameters   # "no GPU run has timed it", until one has
+    assert "which `--compile` now asks for (`CompileModel` compiles the model with `torch.compile`; no GPU run has timed it)" in flat
+    assert "Nor has any timed `--compile`, which compiles the model with `torch.compile` (`CompileModel`" in readme
     nb = ' '.join(markdown('09_bench.ipynb').split())
     assert (f"On an H100, at batch size 64, fastai's `Adam` took {small['adam_ms_per_step']:.1f} ms a step and `ForeachAdam` "
             f"{small['foreach_adam_ms_per_step']:.1f} (Results)") in nb
