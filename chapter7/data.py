@@ -481,7 +481,7 @@ def _apply_perspective_without_sync(coords, coeffs):
     coeffs = torch.cat([coeffs, torch.ones_like(coeffs[:,:1])], dim=1).view(coeffs.shape[0], 3, 3)
     coords1 = coords @ coeffs[...,:2].transpose(1,2) + coeffs[...,2].unsqueeze(1)
     warped = coords1 / coords1[...,2].unsqueeze(-1)
-    return torch.where((coords1[...,2] == 0.).any(), coords[...,:2], warped[...,:2]).view(*sz)
+    return torch.where((coords1[...,2] == 0.).any(), coords, warped[...,:2]).view(*sz)
 
 _WITHOUT_SYNC = {'_grid_sample': _grid_sample_without_sync, 'solve': _solve_without_sync,
                  'apply_perspective': _apply_perspective_without_sync}
