@@ -15,8 +15,8 @@ from .normalization import seeded_learner, check_precision
 
 # %% auto #0
 __all__ = ['ARCHS', 'OPTIMIZERS', 'get_arch', 'time_cache_build', 'check_configs', 'warm_up', 'ForeachAdam', 'get_opt',
-           'RecordOnDevice', 'CompileModel', 'summarize_runs', 'benchmark', 'time_parts', 'main', 'parser_for',
-           'run_cli', 'cli']
+           'RecordOnDevice', 'check_compile_mode', 'CompileModel', 'summarize_runs', 'benchmark', 'time_parts', 'main',
+           'parser_for', 'run_cli', 'cli']
 
 # %% ../nbs/09_bench.ipynb #3c06cfbc
 ARCHS = dict(xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50, xresnet101=xresnet101,
@@ -67,6 +67,7 @@ def warm_up(dls:DataLoaders,            # The run's data: its batch sizes and im
             precision:str='fp32',       # 'fp32', 'fp16' or 'bf16', as the run trains
             channels_last:bool=False,   # As the run trains
             compile:bool=False,         # Compile the model as `CompileModel()` does, so the run finds its graphs compiled
+            compile_mode:str|None=None, # `torch.compile`'s mode, as `CompileModel(mode=compile_mode)` compiles the run's
            ) -> float: # Seconds it took
     "Run each batch shape of a training run on `dls` through a throwaway `arch` once, so cuDNN picks its kernels before timing"
     dev = dls.device or default_device()
@@ -75,7 +76,7 @@ def warm_up(dls:DataLoaders,            # The run's data: its batch sizes and im
     batch = lambda n: torch.randn(n, *shape, device=dev)   # in the layout fastai passes batches in, whatever the model's
     model = arch(n_out=dls.c).to(dev).to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     _sync(dev); start = time.perf_counter()
-    if compile: model.compile(dynamic=False)
+    if compile: model.compile(dynamic=False, mode=compile_mode)
     with _autocast(dev, precision): loss = model(batch(dls.train.bs)).float().mean()
     loss.backward()
     model.eval()
@@ -92,9 +93,8 @@ class ForeachAdam(Optimizer):
         super().__init__(params, [], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
 
     def zero_grad(self):
-        grads = [p.grad for p, *_ in self.all_params(with_grad=True)]
-        for g in grads: g.detach_()
-        if grads: torch._foreach_zero_(grads)
+        "Free the gradients, as PyTorch's optimizers do: the next backward pass writes new ones instead of adding to zeros"
+        for p, *_ in self.all_params(with_grad=True): p.grad = None
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -182,6 +182,22 @@ class RecordOnDevice(Callback):
 
 _ON_DEVICE = {AvgSmoothLoss: _SmoothLossOnDevice, AvgLoss: _AvgLossOnDevice, AvgMetric: _AvgMetricOnDevice}
 
+# %% ../nbs/09_bench.ipynb #6094dff5
+def check_compile_mode(mode:str|None,     # `torch.compile`'s mode (see `torch._inductor.list_mode_options()`); None: its default
+                       opt='foreach',     # Optimizer the compiled model trains with: a name in `OPTIMIZERS`, or its class
+                       compile:bool=True, # Whether the model is compiled at all: a mode for a model that isn't is a mistake
+                      ) -> str|None: # `mode`
+    "Raise unless `mode` is one of `torch.compile`'s, and a mode that records CUDA graphs trains with `ForeachAdam`"
+    if mode is None: return None
+    if not compile: raise ValueError(f"compile_mode={mode!r} is for a compiled model: add compile=True (--compile)")
+    from torch._inductor import list_mode_options
+    records_graphs = _choose('compile mode', mode, list_mode_options()).get('triton.cudagraphs', False)
+    opt_func = get_opt(opt) if isinstance(opt, str) else opt
+    if records_graphs and not (isinstance(opt_func, type) and issubclass(opt_func, ForeachAdam)):
+        raise ValueError(f"Compile mode {mode!r} records CUDA graphs, which reuse the memory of each step's outputs: train with "
+                         f"opt='foreach' (`ForeachAdam` frees the gradients; {getattr(opt_func, '__name__', opt_func)} keeps them to add to)")
+    return mode
+
 # %% ../nbs/09_bench.ipynb #c8595914
 class CompileModel(Callback):
     "Compile `learn.model` in place with `torch.compile` when `fit` starts: the same model, run as fused kernels"
@@ -189,7 +205,9 @@ class CompileModel(Callback):
                  **kwargs): # Passed to `torch.compile`, e.g. `mode='max-autotune'`
         store_attr('dynamic'); self.kwargs = kwargs
 
-    def before_fit(self): self.learn.model.compile(dynamic=self.dynamic, **self.kwargs)
+    def before_fit(self):
+        check_compile_mode(self.kwargs.get('mode'), type(self.learn.opt))   # before anything is compiled
+        self.learn.model.compile(dynamic=self.dynamic, **self.kwargs)
 
 # %% ../nbs/09_bench.ipynb #ac27b4ee
 def summarize_runs(runs:pd.DataFrame, # `benchmark`'s runs: a row each, with its config, seed, settings and results
@@ -198,6 +216,7 @@ def summarize_runs(runs:pd.DataFrame, # `benchmark`'s runs: a row each, with its
     res = runs.groupby('config', sort=False).agg(bs=('bs', 'first'), lr=('lr', 'first'), precision=('precision', 'first'),
                                                   channels_last=('channels_last', 'first'), opt=('opt', 'first'),
                                                   record_on_device=('record_on_device', 'first'), compile=('compile', 'first'),
+                                                  compile_mode=('compile_mode', 'first'),
                                                   seconds=('seconds', 'mean'), train_images_per_sec=('train_images_per_sec', 'mean'),
                                                   accuracy=('accuracy', 'mean'), accuracy_std=('accuracy', 'std'), runs=('seed', 'count'),
                                                   warmup_seconds=('warmup_seconds', 'first'))
@@ -220,17 +239,18 @@ def benchmark(path:Path,               # Imagenette-style folder
               record_on_device:bool=False, # Train the fast configs with `RecordOnDevice`
               channels_last:bool=False, # Train `fast` in channels-last memory format too (`fast-tuned` always is), still in fp32
               compile:bool=False,      # Compile the fast configs' models (`CompileModel`); the warm-up compiles them, timed apart
+              compile_mode:str|None=None, # `torch.compile`'s mode when compiling, e.g. 'reduce-overhead' (see `check_compile_mode`)
               on_run=None,             # Called with the runs so far (a DataFrame, a row each) after every run, e.g. to save them
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
              ) -> pd.DataFrame: # `summarize_runs` of the runs, which are in its `attrs['runs']`
     "Train the chapter's recipe with each data pipeline in `configs` and each seed; mean results per config"
     configs = check_configs(configs)
     model = get_arch(arch)
-    get_opt(opt)   # fail on a typo before any work
+    get_opt(opt); check_compile_mode(compile_mode, opt, compile)   # fail on a typo before any work
     tuned_lr = ifnone(tuned_lr, lr * (tuned_bs / bs) ** 0.5)
-    loop = dict(opt=opt, record_on_device=record_on_device, compile=compile)   # how the fast configs train; `stock` trains as the chapter does
+    loop = dict(opt=opt, record_on_device=record_on_device, compile=compile, compile_mode=compile_mode)   # how the fast configs train; `stock` trains as the chapter does
     settings = {'stock': dict(bs=bs, fast=False, lr=lr, precision='fp32', channels_last=False, opt='adam', record_on_device=False,
-                          compile=False),
+                          compile=False, compile_mode=None),
                 'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=channels_last, **loop),
                 'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True, **loop)}
     rows, warmups = [], {}
@@ -238,13 +258,14 @@ def benchmark(path:Path,               # Imagenette-style folder
         s = settings[name]
         for seed in seeds:
             dls = get_dls(s['bs'], size, path=path, fast=s['fast'], seed=seed, cache_dir=cache_dir, **dls_kwargs)
-            if name not in warmups: warmups[name] = warm_up(dls, model, s['precision'], s['channels_last'], s['compile'])
+            if name not in warmups: warmups[name] = warm_up(dls, model, s['precision'], s['channels_last'], s['compile'], s['compile_mode'])
             r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'],
                               channels_last=s['channels_last'], deterministic=False, opt_func=get_opt(s['opt']),
-                              cbs=([RecordOnDevice()] if s['record_on_device'] else []) + ([CompileModel()] if s['compile'] else []))
+                              cbs=([RecordOnDevice()] if s['record_on_device'] else []) + ([CompileModel(mode=s['compile_mode'])] if s['compile'] else []))
             rows.append(dict(config=name, seed=seed, bs=s['bs'], lr=s['lr'], precision=s['precision'],
                              channels_last=s['channels_last'], opt=s['opt'],
-                             record_on_device=s['record_on_device'], compile=s['compile'], **r, warmup_seconds=warmups[name]))
+                             record_on_device=s['record_on_device'], compile=s['compile'],
+                             compile_mode=s['compile_mode'], **r, warmup_seconds=warmups[name]))
             if on_run is not None: on_run(pd.DataFrame(rows))
     runs = pd.DataFrame(rows)
     res = summarize_runs(runs)
@@ -316,13 +337,14 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
          record_on_device:bool=False, # Train `fast` and `fast-tuned` with `RecordOnDevice`
          channels_last:bool=False, # Train `fast` in channels-last memory format too (`fast-tuned` always is), still in fp32
          compile:bool=False,   # Compile the models of `fast` and `fast-tuned` (`CompileModel`); the warm-up compiles them, timed apart
+         compile_mode:str=None, # `torch.compile`'s mode with `--compile`: e.g. 'reduce-overhead' records CUDA graphs (needs `--opt foreach`)
          out:str='bench.json', # Where to save the results
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
     if epochs < 1 or seeds < 1: raise ValueError("epochs and seeds must be at least 1")
     if min(bs, tuned_bs, size) < 1: raise ValueError(f"bs, tuned_bs and size must be at least 1, got {bs}, {tuned_bs} and {size}")
     if lr <= 0 or (tuned_lr is not None and tuned_lr <= 0): raise ValueError(f"Learning rates must be positive, got lr={lr}, tuned_lr={tuned_lr}")
-    get_arch(arch); get_opt(opt); configs = check_configs(configs); check_per_class(per_class)   # fail on a typo before any work
+    get_arch(arch); get_opt(opt); check_compile_mode(compile_mode, opt, compile); configs = check_configs(configs); check_per_class(per_class)   # fail on a typo before any work
     Path(out).parent.mkdir(parents=True, exist_ok=True)   # a missing folder must not throw away the runs at the end
     path = Path(path) if path else imagenette_path(160)
     fast = any(c.startswith('fast') for c in configs)     # `stock` alone needs no cache
@@ -332,13 +354,14 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
         "Write the report of `runs` to `out`: after every run, so an interrupted benchmark keeps the runs it finished"
         records = lambda df: json.loads(df.to_json(orient='records'))
         report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
-                      record_on_device=record_on_device, channels_last=channels_last, compile=compile, cache_build_seconds=build, complete=complete,
+                      record_on_device=record_on_device, channels_last=channels_last, compile=compile, compile_mode=compile_mode,
+                      cache_build_seconds=build, complete=complete,
                       results=records(summarize_runs(runs).reset_index()), runs=records(runs))
         Path(out).write_text(json.dumps(report, indent=2))
         return report
     res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
                     tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt, record_on_device=record_on_device,
-                    channels_last=channels_last, compile=compile, on_run=save, per_class=per_class)
+                    channels_last=channels_last, compile=compile, compile_mode=compile_mode, on_run=save, per_class=per_class)
     subset = '' if per_class is None else f', {per_class} images per class and split'
     print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds' + (f'; cache build {build:.1f} s' if fast else ''))
     print(res.round(4).to_string())
