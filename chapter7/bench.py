@@ -206,8 +206,10 @@ class CompileModel(Callback):
         store_attr('dynamic'); self.kwargs = kwargs
 
     def before_fit(self):
+        if self.learn.model is getattr(self, 'compiled', None): return   # `validate` and `get_preds` send `before_fit` too
         check_compile_mode(self.kwargs.get('mode'), type(self.learn.opt))   # before anything is compiled
         self.learn.model.compile(dynamic=self.dynamic, **self.kwargs)
+        self.compiled = self.learn.model
 
 # %% ../nbs/09_bench.ipynb #ac27b4ee
 def summarize_runs(runs:pd.DataFrame, # `benchmark`'s runs: a row each, with its config, seed, settings and results

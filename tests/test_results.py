@@ -849,9 +849,9 @@ def test_bench_h100_loops():
     assert not compiled and 'compile' in inspect.signature(main).parameters   # "no GPU run has timed it", until one has
     assert "which `--compile` now asks for (`CompileModel` compiles the model with `torch.compile`; no GPU run has timed it)" in flat
     assert "Nor has any timed `--compile`, which compiles the model with `torch.compile` (`CompileModel`" in readme
-    assert ("`--compile --compile-mode reduce-overhead --opt foreach` more so, launching each of the model's graphs as one CUDA "
-            "graph (untimed too)") in flat and 'compile_mode' in inspect.signature(main).parameters
-    assert "or `--compile-mode reduce-overhead`, which also launches each of the model's graphs as one CUDA graph" in readme
+    assert ("`--compile --compile-mode reduce-overhead --opt foreach` more so, asking PyTorch to launch each of the model's "
+            "graphs as one CUDA graph (untimed too)") in flat and 'compile_mode' in inspect.signature(main).parameters
+    assert "or `--compile-mode reduce-overhead`, which also asks PyTorch to launch each of the model's graphs as one CUDA graph" in readme
     nb = ' '.join(markdown('09_bench.ipynb').split())
     assert (f"On an H100, at batch size 64, fastai's `Adam` took {small['adam_ms_per_step']:.1f} ms a step and `ForeachAdam` "
             f"{small['foreach_adam_ms_per_step']:.1f} (Results)") in nb
