@@ -206,8 +206,8 @@ class CompileModel(Callback):
         store_attr('dynamic'); self.kwargs = kwargs
 
     def before_fit(self):
+        if self.learn.opt is not None: check_compile_mode(self.kwargs.get('mode'), type(self.learn.opt))   # `validate` may come before any
         if self.learn.model is getattr(self, 'compiled', None): return   # `validate` and `get_preds` send `before_fit` too
-        check_compile_mode(self.kwargs.get('mode'), type(self.learn.opt))   # before anything is compiled
         self.learn.model.compile(dynamic=self.dynamic, **self.kwargs)
         self.compiled = self.learn.model
 
