@@ -122,12 +122,17 @@ class AlbumentationsTransform(RandTransform):
         self.train_aug, self.valid_aug, self.aug = train_aug, valid_aug, valid_aug   # `before_call` picks one per call
     def before_call(self, b, split_idx:int|None):
         self.do, self.aug = True, self.train_aug if split_idx == 0 else self.valid_aug
+        # Albumentations draws from a generator of its own: seed it from Python's, so `set_seed` repeats its draws too
+        if hasattr(self.aug, 'set_random_seed'): self.aug.set_random_seed(random.getrandbits(32))
     def encodes(self, img:PILImage) -> PILImage:
         if self.aug is None: return img
         out = self.aug(image=np.array(img))
         if not isinstance(out, dict) or 'image' not in out:
             raise TypeError(f"{type(self.aug).__name__} did not return a dict with an 'image' entry; pass an Albumentations transform")
-        return PILImage.create(out['image'])
+        if not (isinstance(im := out['image'], np.ndarray) and im.dtype == np.uint8):
+            raise TypeError(f"{type(self.aug).__name__} returned {type(im).__name__} of {getattr(im, 'dtype', '?')}, not a NumPy array of uint8 pixels: "
+                            "leave A.Normalize, A.ToFloat and ToTensorV2 out, as fastai's IntToFloatTensor and Normalize do their work")
+        return type(img).create(im)   # a `PILImageBW` stays one
 
 # %% ../nbs/08_augmentation.ipynb #49f7a8c9
 def albumentations_pipelines(size:int=128): # Side of the square images both pipelines produce

@@ -50,6 +50,7 @@ def check_configs(configs:str|list, # Config names, or one comma-separated strin
     names = [c.strip() for c in configs.split(',')] if isinstance(configs, str) else list(configs)
     unknown = [c for c in names if c not in ('stock', 'fast', 'fast-tuned')]
     if unknown or not names: raise ValueError(f"Unknown configs {unknown}: choose from 'stock', 'fast' and 'fast-tuned'")
+    if len(set(names)) < len(names): raise ValueError(f"Name each config once, got {names}: a second time would count its seeds twice")
     return names
 
 # %% ../nbs/09_bench.ipynb #9b91b84b
@@ -349,6 +350,10 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
     get_arch(arch); get_opt(opt); check_compile_mode(compile_mode, opt, compile); configs = check_configs(configs); check_per_class(per_class)   # fail on a typo before any work
     Path(out).parent.mkdir(parents=True, exist_ok=True)   # a missing folder must not throw away the runs at the end
     path = Path(path) if path else imagenette_path(160)
+    n_train = len(_subset(imagenette_files(path), None, per_class, 0).filter(lambda f: f.parent.parent.name == 'train'))
+    for name, b, used in (('bs', bs, {'stock', 'fast'} & set(configs)), ('tuned_bs', tuned_bs, 'fast-tuned' in configs)):
+        if used and b > n_train:   # now, not after the other configs have trained
+            raise ValueError(f"{name}={b} is more than the {n_train} training images: no full batch to train on; use a smaller {name}")
     fast = any(c.startswith('fast') for c in configs)     # `stock` alone needs no cache
     build = time_cache_build(path, max(160, round(size*1.25)), per_class) if fast else None
     device = device_name()

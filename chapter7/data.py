@@ -134,11 +134,13 @@ def make_synthetic_imagenette(dest:str|Path,    # Folder to create: new, empty, 
 def imagenette_files(path:str|Path, # A folder laid out like Imagenette: `train/<class>/*`, `val/<class>/*`
                     ) -> L: # Its image files
     "The image files of an Imagenette-style folder, with a clear error if the layout is not right"
-    path = Path(path)
+    path = Path(path).expanduser()
     layout = f"expected {path}/train/<class>/*.JPEG and {path}/val/<class>/*.JPEG, as untar_data(URLs.IMAGENETTE_160) unpacks"
     if not path.exists(): raise FileNotFoundError(f"No such folder: {path}")
     if not path.is_dir(): raise NotADirectoryError(f"Not a folder: {path}")
-    files = get_image_files(path, folders=['train', 'val'])
+    found = get_image_files(path, folders=['train', 'val'])
+    in_class_folder = lambda f: len(f.relative_to(path).parts) == 3   # <split>/<class>/<image>
+    files, misplaced = found.filter(in_class_folder), found.filter(lambda f: not in_class_folder(f))
     for split in ('train', 'val'):
         if not (path/split).is_dir(): raise FileNotFoundError(f"{path} has no '{split}' folder; {layout}")
         found = files.filter(lambda f: f.parent.parent.name == split)
@@ -147,6 +149,8 @@ def imagenette_files(path:str|Path, # A folder laid out like Imagenette: `train/
             raise ValueError(f"{path/split} has {where}; {layout}")
         if len(classes := set(f.parent.name for f in found)) < 2:
             raise ValueError(f"{path/split} has {len(classes)} class folder(s) {sorted(classes)}; a classifier needs at least two")
+    if misplaced:   # each would be labelled by its folder: a class of its own
+        raise ValueError(f"{len(misplaced)} images are not in a class folder, e.g. {misplaced[0]}; {layout}")
     return files
 
 # %% ../nbs/00_data.ipynb #88598ab4
@@ -222,9 +226,10 @@ def _subset(files:L, classes, per_class, seed) -> L:
         if unknown: raise ValueError(f"Unknown classes {sorted(unknown)}")
         files = files.filter(lambda f: f.parent.name in classes or class_name(f.parent.name) in classes)
         if len({f.parent.name for f in files}) < 2: raise ValueError("Pick at least two classes")
-        for split in ('train', 'val'):   # accuracy on a validation set without some classes would mislead
-            missing = {f.parent.name for f in files} - {f.parent.name for f in files if f.parent.parent.name == split}
-            if missing: raise ValueError(f"No images in {split}/ for classes {sorted(missing)}: pick classes present in both splits")
+    for split in ('train', 'val'):   # accuracy on a validation set without some classes would mislead
+        missing = {f.parent.name for f in files} - {f.parent.name for f in files if f.parent.parent.name == split}
+        if missing: raise ValueError(f"No images in {split}/ for classes {sorted(missing)}: "
+                                     f"{'pick classes present in both splits' if classes else 'every class needs images in both train/ and val/'}")
     if check_per_class(per_class) is None: return files
     groups = groupby(sorted(files), lambda f: (f.parent.parent.name, f.parent.name))
     rng = random.Random(seed)
@@ -249,9 +254,10 @@ def get_dls(bs:int=64,                # Batch size
     "The chapter's presizing DataLoaders for Imagenette at batch size `bs` and image size `size`"
     if not all(is_whole_number(v) and v >= 1 for v in (bs, size)): raise ValueError(f"bs and size must be positive whole numbers, got bs={bs!r}, size={size!r}")
     if presize is not None and not (is_whole_number(presize) and presize >= 1): raise ValueError(f"presize must be a positive whole number, not {presize!r}")
+    bs, size, presize = int(bs), int(size), presize and int(presize)   # a NumPy integer is no `int` to fastai's transforms
     check_noise(noise); check_min_scale(min_scale); check_per_class(per_class)   # before any file is read
     if seed is not None: set_seed(seed)   # cuDNN's settings are the learner's business (`seeded_learner`)
-    path = imagenette_path() if path is None else Path(path)
+    path = imagenette_path() if path is None else Path(path).expanduser()
     files = _subset(imagenette_files(path), classes, per_class, ifnone(seed, 0))
     if verify and (bad := verify_images(files)): raise ValueError(f"{len(bad)} unreadable images: {list(bad)[:5]}")
     labeller = ImagenetteLabeller(path, noise)
@@ -326,7 +332,7 @@ def _cache_key(files:L, tag:str) -> str:
 
 def cache_folder(cache_dir:str|Path|None=None) -> Path:
     "Where the fast path keeps presized images: `cache_dir`, else `$CHAPTER7_CACHE`, else ~/.cache/chapter7"
-    return Path(cache_dir or os.environ.get('CHAPTER7_CACHE', Path.home()/'.cache'/'chapter7')).expanduser()
+    return Path(cache_dir or os.environ.get('CHAPTER7_CACHE') or Path.home()/'.cache'/'chapter7').expanduser()   # set but empty: unset
 
 def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
     "Where the cache of `files` made as `tag` lives"
@@ -513,7 +519,7 @@ class CachedImageDL(TfmdDL):
 
     def create_batches(self, samps):
         "An epoch's batches; its rows and crop positions go to the device in one copy each, before the first batch"
-        samps = list(samps)
+        samps = list(itertools.islice(samps, self.n))   # `show_batch(unique=True)` samples one item forever
         n = len(samps) // self.bs * self.bs if self.drop_last else len(samps)
         dev = self.images.device
         rows = tensor(list(self.dataset.items))[torch.tensor(samps[:n], dtype=torch.long)].to(dev)

@@ -58,18 +58,26 @@ def _check_settings(settings:dict):
     if unknown: raise ValueError(f"Unknown settings {unknown}: train_once takes {', '.join(defaults)}")
     check_settings(**{**defaults, **settings})
 def _save(report:dict, out:Path): _save_atomically(out, lambda p: p.write_text(json.dumps(report, indent=1)))
+def _read_results(out:Path) -> dict:
+    "Results file `out` as `run_experiments` writes it, {} when there is none; a clear error for any other file"
+    if not out.exists(): return {}
+    try: report = json.loads(out.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError): report = None   # cut short, or not text
+    if not (isinstance(report, dict) and {'common', 'experiments', 'runs'} <= set(report)):   # someone else's: keep it
+        raise ValueError(f"{out} is not a results file of run_experiments (one with 'common', 'experiments' and 'runs'): use another file")
+    return report
 
 # %% ../nbs/11_experiments.ipynb #35609b33
 def load_results(out:str|Path) -> pd.DataFrame:
     "One row per run saved in results file `out`: experiment, seed, accuracy, seconds, ..."
     out = Path(out)
     if not out.exists(): raise FileNotFoundError(f"No results file at {out}")
-    return pd.DataFrame(json.loads(out.read_text())['runs'])
+    return pd.DataFrame(_read_results(out)['runs'])
 
 # %% ../nbs/11_experiments.ipynb #2307d910
 def run_experiments(experiments:dict,     # Name -> the `train_once` settings that differ from `common`
                     runs:int=5,           # Seeds 0 .. runs-1 for each experiment
-                    out:str|Path='experiments.json', # Results file: read first, rewritten after every run
+                    out:str|Path='experiments.json', # Results file: read first, rewritten after every run (by one process at a time)
                     path:str|Path|None=None, # Imagenette folder (not recorded: runs on other machines mix)
                     **common,             # `train_once` settings of every run, e.g. `fast=True`; an experiment's own win
                    ) -> pd.DataFrame: # One row per saved run (all of `out`'s, not only these experiments')
@@ -77,7 +85,7 @@ def run_experiments(experiments:dict,     # Name -> the `train_once` settings th
     if runs < 1: raise ValueError(f"runs must be at least 1, got {runs}")
     out, common = Path(out), _jsonable(common)
     for settings in experiments.values(): _check_settings({**common, **settings})   # a typo fails before `out` is written
-    report = json.loads(out.read_text()) if out.exists() else {}
+    report = _read_results(out)
     if not report.get('runs'): report = dict(common=common, experiments={}, runs=[])   # nothing measured yet: start afresh
     if report['common'] != common:
         raise ValueError(f"{out} holds runs made with {report['common']}, not {common}: use another file")
@@ -124,7 +132,10 @@ def main(only:str=None,        # Comma-separated patterns of experiment names; d
          runs:int=5,           # Seeds per experiment
          out:str='experiments.json', # Results file; runs it already holds are skipped
          path:str=None,        # Imagenette folder; default `imagenette_path(160)`
-         size:int=None, bs:int=None, lr:float=None, arch:str=None, # Change the baseline for every experiment
+         size:int=None,        # Image size of every experiment, but progressive-tta's schedule sets its own sizes
+         bs:int=None,          # Batch size of every experiment, but progressive-tta's first phase has its own
+         lr:float=None,        # Learning rate of every experiment, but the leaderboard's set their own
+         arch:str=None,        # Model of every experiment, but the leaderboard's set their own
          precision:str=None, channels_last:bool=None, fast:bool=None, deterministic:bool=None, per_class:int=None,
         ) -> pd.DataFrame:
     "Run the chapter's experiments over seeds, saving after every run, and print their table"

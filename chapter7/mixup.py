@@ -153,15 +153,22 @@ def mixed_batch(learn:Learner, # Its training DataLoader gives the batch
                 cb:Callback,   # A mixing callback, e.g. `MixUp()` or `CutMix()`
                ) -> tuple: # (mixed x, original x, λ)
     "One training batch of `learn` after callback `cb` (e.g. `MixUp`, `CutMix`) has mixed it: (x, original x, λ)"
-    learn.dl = learn.dls.train
     b = learn.dls.train.one_batch()
     x0 = b[0].clone()   # CutMix pastes into the batch in place
-    with learn.added_cbs(cb):
-        learn.training, learn.epoch = True, 0
+    added = cb not in learn.cbs   # the Learner's own callback (`learn.mix_up`) stays attached
+    if added: learn.add_cb(cb)
+    state = ('dl', 'training', 'epoch')
+    saved = {k: v for k, v in vars(learn).items() if k in state}
+    try:
+        learn.dl, learn.training, learn.epoch = learn.dls.train, True, 0
         learn._split(b)
-        cb('before_train'); cb('before_batch')
-        x, lam = learn.xb[0].clone(), cb.lam
-        cb('after_train')
+        cb('before_train')
+        try: cb('before_batch'); x, lam = learn.xb[0].clone(), cb.lam
+        finally: cb('after_train')   # gives the Learner its own loss function back, even when mixing failed
+    finally:
+        if added: learn.remove_cb(cb)
+        for k in state: vars(learn).pop(k, None)
+        vars(learn).update(saved)
     return x, x0, lam
 
 # %% ../nbs/04_mixup.ipynb #4d2cebb4

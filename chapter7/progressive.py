@@ -26,7 +26,8 @@ class Phase:
 
     def __post_init__(self):
         for name in ('bs', 'size', 'epochs'):
-            if getattr(self, name) < 1: raise ValueError(f"A phase's {name} must be at least 1, not {getattr(self, name)}")
+            if not (is_whole_number(v := getattr(self, name)) and v >= 1):
+                raise ValueError(f"A phase's {name} must be at least 1, a whole number, not {v!r}")
         if self.lr is not None and not self.lr > 0: raise ValueError(f"A phase's learning rate must be positive, not {self.lr}")
 
 # %% ../nbs/02_progressive_resizing.ipynb #e9cd1c6e

@@ -68,9 +68,9 @@ def check_settings(arch:str, act:str, sa:bool, pool:str, opt:str, sched:str, sch
 
 # %% ../nbs/10_train.ipynb #19c0a40e
 def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette_path(160)`
-               size:int=128,         # Image size (the last phase's, with a schedule)
+               size:int=128,         # Image size, without a schedule
                epochs:int=5,         # Epochs, without a schedule
-               bs:int=64,            # Batch size
+               bs:int=64,            # Batch size (with a schedule, of its phases that give none)
                lr:float=3e-3,        # Maximum learning rate
                arch:str='xresnet50', # Model: one of `ARCHS`
                act:str='relu',       # Activation: one of `ACTIVATIONS`

@@ -13,7 +13,8 @@ from .normalization import reseed, set_precision
 # %% auto #0
 __all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'check_weights',
            'load_body', 'save_body', 'lr_suggestions', 'plot_lr_suggestions', 'check_lr', 'freeze_unfreeze',
-           'compare_transfer', 'confusion_table', 'top_losses_table', 'load_weights', 'progressive_vs_fixed']
+           'validation_accuracy', 'compare_transfer', 'confusion_table', 'top_losses_table', 'load_weights',
+           'progressive_vs_fixed']
 
 # %% ../nbs/07_transfer_learning.ipynb #617a64fe
 PRETRAIN_CLASSES = sorted(IMAGENETTE_CLASSES)[:5]
@@ -120,11 +121,12 @@ def plot_lr_suggestions(learn:Learner, # A Learner right after `lr_find`
     return fig
 
 # %% ../nbs/07_transfer_learning.ipynb #41fa58b6
-def check_lr(lr:float|slice, # A learning rate, or `slice(lo, hi)` / `slice(hi)` for discriminative rates
-            ) -> float|slice:
-    "Raise unless `lr` is a positive learning rate, or a slice of them from small (body) to large (head)"
+def check_lr(lr:float|slice|list, # A learning rate, `slice(lo, hi)` / `slice(hi)` for discriminative rates, or one per parameter group
+            ) -> float|slice|list:
+    "Raise unless `lr` is a positive learning rate, a slice of them from small (body) to large (head), or a list of them"
     if not isinstance(lr, slice):
-        if not lr > 0: raise ValueError(f"A learning rate must be positive, got {lr}")
+        rates = list(lr) if isinstance(lr, (list, tuple, np.ndarray)) else [lr]
+        if not rates or not all(v > 0 for v in rates): raise ValueError(f"A learning rate must be positive, got {lr}")
         return lr
     if lr.step is not None: raise ValueError(f"slice(lo, hi) takes no step, got {lr}")
     if lr.stop is None: raise ValueError(f"slice(lo, hi) needs hi, the head's learning rate, got {lr}")
@@ -155,6 +157,10 @@ def freeze_unfreeze(learn:Learner, # A Learner with a pretrained body, as from `
 RECIPES = ('from scratch', 'fine_tune', 'freeze/unfreeze')
 
 # %% ../nbs/07_transfer_learning.ipynb #21aee2d6
+def validation_accuracy(learn:Learner) -> float:
+    "Accuracy of `learn` on its validation set, whatever `metrics` it was given"
+    return float(accuracy(*learn.get_preds()))
+
 def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
                      weights:str|Path, # Pretrained body from `save_body`
                      arch:Callable=xresnet18, # The architecture `weights` were saved from
@@ -178,7 +184,7 @@ def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
                 if recipe == 'from scratch': learn.fit_one_cycle(epochs, lr)
                 elif recipe == 'fine_tune': learn.fine_tune(epochs - freeze_epochs, lr, freeze_epochs=freeze_epochs)
                 else: freeze_unfreeze(learn, freeze_epochs, epochs - freeze_epochs, lr, lrs)
-                acc = float(learn.validate()[1])
+                acc = validation_accuracy(learn)
             rows.append(dict(recipe=recipe, seed=seed, accuracy=acc, seconds=time.perf_counter() - start))
     return pd.DataFrame(rows)
 
@@ -252,6 +258,6 @@ def progressive_vs_fixed(dls_fn:Callable, # `dls_fn(size, seed)` returns the tra
                     learn.fine_tune(half - 1, lr)
                     learn.dls = dls_fn(size, seed)
                     learn.fine_tune(epochs - half - 1, lr)
-                acc = float(learn.validate()[1])
+                acc = validation_accuracy(learn)
             rows.append(dict(schedule=schedule, seed=seed, accuracy=acc, seconds=time.perf_counter() - start))
     return pd.DataFrame(rows)
