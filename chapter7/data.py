@@ -253,6 +253,7 @@ def get_dls(bs:int=64,                # Batch size
            ) -> DataLoaders:
     "The chapter's presizing DataLoaders for Imagenette at batch size `bs` and image size `size`"
     if not all(is_whole_number(v) and v >= 1 for v in (bs, size)): raise ValueError(f"bs and size must be positive whole numbers, got bs={bs!r}, size={size!r}")
+    if size < 2: raise ValueError("size must be at least 2 pixels: fastai's `aug_transforms` fail on 1-pixel images")
     if presize is not None and not (is_whole_number(presize) and presize >= 1): raise ValueError(f"presize must be a positive whole number, not {presize!r}")
     bs, size, presize = int(bs), int(size), presize and int(presize)   # a NumPy integer is no `int` to fastai's transforms
     check_noise(noise); check_min_scale(min_scale); check_per_class(per_class)   # before any file is read
