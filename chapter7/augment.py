@@ -123,7 +123,8 @@ class AlbumentationsTransform(RandTransform):
     def before_call(self, b, split_idx:int|None):
         self.do, self.aug = True, self.train_aug if split_idx == 0 else self.valid_aug
         # Albumentations draws from a generator of its own: seed it from Python's, so `set_seed` repeats its draws too
-        if hasattr(self.aug, 'set_random_seed'): self.aug.set_random_seed(random.getrandbits(32))
+        # (the training pipeline's: the validation one is deterministic, and reseeding costs time on every image)
+        if split_idx == 0 and hasattr(self.aug, 'set_random_seed'): self.aug.set_random_seed(random.getrandbits(32))
     def encodes(self, img:PILImage) -> PILImage:
         if self.aug is None: return img
         out = self.aug(image=np.array(img))

@@ -139,8 +139,8 @@ def imagenette_files(path:str|Path, # A folder laid out like Imagenette: `train/
     if not path.exists(): raise FileNotFoundError(f"No such folder: {path}")
     if not path.is_dir(): raise NotADirectoryError(f"Not a folder: {path}")
     found = get_image_files(path, folders=['train', 'val'])
-    in_class_folder = lambda f: len(f.relative_to(path).parts) == 3   # <split>/<class>/<image>
-    files, misplaced = found.filter(in_class_folder), found.filter(lambda f: not in_class_folder(f))
+    depth = len(path.parts) + 3   # <split>/<class>/<image> below `path`, which `found` starts with
+    files, misplaced = found.filter(lambda f: len(f.parts) == depth), found.filter(lambda f: len(f.parts) != depth)
     for split in ('train', 'val'):
         if not (path/split).is_dir(): raise FileNotFoundError(f"{path} has no '{split}' folder; {layout}")
         found = files.filter(lambda f: f.parent.parent.name == split)
