@@ -4,7 +4,8 @@
 
 # %% ../nbs/11_experiments.ipynb #004e745f
 from __future__ import annotations
-import json, inspect
+import json, inspect, os
+from contextlib import contextmanager
 from fnmatch import fnmatch
 import pandas as pd
 import matplotlib.pyplot as plt
@@ -66,6 +67,31 @@ def _read_results(out:Path) -> dict:
     if not (isinstance(report, dict) and {'common', 'experiments', 'runs'} <= set(report)):   # someone else's: keep it
         raise ValueError(f"{out} is not a results file of run_experiments (one with 'common', 'experiments' and 'runs'): use another file")
     return report
+@contextmanager
+def _folder_lock(out:Path):
+    "Make processes saving results files in `out`'s folder take turns (with `flock`, where the system has it)"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: fcntl = None   # Windows: no lock
+    fd = os.open(out.parent, os.O_RDONLY) if fcntl else None
+    try:
+        if fd is not None:
+            try: fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError: pass   # a disk without locks (some network mounts): no lock either
+        yield
+    finally:
+        if fd is not None: os.close(fd)   # which releases the lock
+def _open_report(out:Path, common:dict, experiments:dict) -> dict:
+    "What `out` holds now, with `experiments` added; a clear error if its runs were made with other settings"
+    report = _read_results(out)
+    if not report.get('runs'): report = dict(common=common, experiments={}, runs=[])   # nothing measured yet: start afresh
+    if report['common'] != common:
+        raise ValueError(f"{out} holds runs made with {report['common']}, not {common}: use another file")
+    for name, settings in experiments.items():
+        saved = report['experiments'].setdefault(name, _jsonable(settings))
+        if saved != _jsonable(settings): raise ValueError(f"{out} ran {name!r} as {saved}, not {settings}: use another file")
+    return report
+def _saved_runs(report:dict) -> set: return {(r['experiment'], r['seed']) for r in report['runs']}
 
 # %% ../nbs/11_experiments.ipynb #35609b33
 def load_results(out:str|Path) -> pd.DataFrame:
@@ -77,7 +103,7 @@ def load_results(out:str|Path) -> pd.DataFrame:
 # %% ../nbs/11_experiments.ipynb #2307d910
 def run_experiments(experiments:dict,     # Name -> the `train_once` settings that differ from `common`
                     runs:int=5,           # Seeds 0 .. runs-1 for each experiment
-                    out:str|Path='experiments.json', # Results file: read first, rewritten after every run (by one process at a time)
+                    out:str|Path='experiments.json', # Results file: read first, and each run added as it finishes (several processes may share it)
                     path:str|Path|None=None, # Imagenette folder (not recorded: runs on other machines mix)
                     **common,             # `train_once` settings of every run, e.g. `fast=True`; an experiment's own win
                    ) -> pd.DataFrame: # One row per saved run (all of `out`'s, not only these experiments')
@@ -85,21 +111,20 @@ def run_experiments(experiments:dict,     # Name -> the `train_once` settings th
     if runs < 1: raise ValueError(f"runs must be at least 1, got {runs}")
     out, common = Path(out), _jsonable(common)
     for settings in experiments.values(): _check_settings({**common, **settings})   # a typo fails before `out` is written
-    report = _read_results(out)
-    if not report.get('runs'): report = dict(common=common, experiments={}, runs=[])   # nothing measured yet: start afresh
-    if report['common'] != common:
-        raise ValueError(f"{out} holds runs made with {report['common']}, not {common}: use another file")
-    for name, settings in experiments.items():
-        saved = report['experiments'].setdefault(name, _jsonable(settings))
-        if saved != _jsonable(settings): raise ValueError(f"{out} ran {name!r} as {saved}, not {settings}: use another file")
-    done = {(r['experiment'], r['seed']) for r in report['runs']}
-    todo = [(name, seed) for name in experiments for seed in range(runs) if (name, seed) not in done]
-    _save(report, out)   # the experiments' definitions, even before their first run
+    with _folder_lock(out):
+        report = _open_report(out, common, experiments)
+        _save(report, out)   # the experiments' definitions, even before their first run
+    todo = [(name, seed) for name in experiments for seed in range(runs) if (name, seed) not in _saved_runs(report)]
     for name, seed in progress_bar(todo, leave=False):
+        with _folder_lock(out):
+            if (name, seed) in _saved_runs(_open_report(out, common, experiments)): continue   # another process saved it
         res = train_once(path=path, **{**common, **experiments[name], 'seed': seed})
-        report['runs'].append(dict(experiment=name, device=device_name(), **res))
-        _save(report, out)
-    return pd.DataFrame(report['runs'])
+        with _folder_lock(out):
+            report = _open_report(out, common, experiments)   # with the runs other processes saved meanwhile
+            if (name, seed) not in _saved_runs(report):
+                report['runs'].append(dict(experiment=name, device=device_name(), **res))
+                _save(report, out)
+    return load_results(out)
 
 # %% ../nbs/11_experiments.ipynb #669c7b9f
 def experiments_table(runs:pd.DataFrame, # One row per run, as `run_experiments` returns
