@@ -138,9 +138,9 @@ def imagenette_files(path:str|Path, # A folder laid out like Imagenette: `train/
     layout = f"expected {path}/train/<class>/*.JPEG and {path}/val/<class>/*.JPEG, as untar_data(URLs.IMAGENETTE_160) unpacks"
     if not path.exists(): raise FileNotFoundError(f"No such folder: {path}")
     if not path.is_dir(): raise NotADirectoryError(f"Not a folder: {path}")
-    found = get_image_files(path, folders=['train', 'val'])
-    depth = len(path.parts) + 3   # <split>/<class>/<image> below `path`, which `found` starts with
-    files, misplaced = found.filter(lambda f: len(f.parts) == depth), found.filter(lambda f: len(f.parts) != depth)
+    images = get_image_files(path, folders=['train', 'val'])
+    depth = len(path.parts) + 3   # <split>/<class>/<image> below `path`, which `images` start with
+    files, misplaced = images.filter(lambda f: len(f.parts) == depth), images.filter(lambda f: len(f.parts) != depth)
     for split in ('train', 'val'):
         if not (path/split).is_dir(): raise FileNotFoundError(f"{path} has no '{split}' folder; {layout}")
         found = files.filter(lambda f: f.parent.parent.name == split)

@@ -70,17 +70,14 @@ def _read_results(out:Path) -> dict:
 @contextmanager
 def _folder_lock(out:Path):
     "Make processes saving results files in `out`'s folder take turns (with `flock`, where the system has it)"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try: import fcntl
-    except ImportError: fcntl = None   # Windows: no lock
-    fd = os.open(out.parent, os.O_RDONLY) if fcntl else None
+    if os.name != 'posix': yield; return   # Windows: no lock
+    import fcntl
+    fd = os.open(out.parent, os.O_RDONLY)
     try:
-        if fd is not None:
-            try: fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError: pass   # a disk without locks (some network mounts): no lock either
+        try: fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError: pass   # a disk without locks (some network mounts): no lock either
         yield
-    finally:
-        if fd is not None: os.close(fd)   # which releases the lock
+    finally: os.close(fd)   # which releases the lock
 def _open_report(out:Path, common:dict, experiments:dict) -> dict:
     "What `out` holds now, with `experiments` added; a clear error if its runs were made with other settings"
     report = _read_results(out)
@@ -111,6 +108,7 @@ def run_experiments(experiments:dict,     # Name -> the `train_once` settings th
     if runs < 1: raise ValueError(f"runs must be at least 1, got {runs}")
     out, common = Path(out), _jsonable(common)
     for settings in experiments.values(): _check_settings({**common, **settings})   # a typo fails before `out` is written
+    out.parent.mkdir(parents=True, exist_ok=True)
     with _folder_lock(out):
         report = _open_report(out, common, experiments)
         _save(report, out)   # the experiments' definitions, even before their first run
