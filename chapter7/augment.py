@@ -7,6 +7,7 @@ from __future__ import annotations
 import random, textwrap, inspect
 import numpy as np, matplotlib.pyplot as plt, ipywidgets as widgets
 from fastai.vision.all import *
+from .core import *
 from .data import *
 
 # %% auto #0

@@ -4,20 +4,18 @@
 
 # %% ../nbs/00_data.ipynb #b3ee7bc4
 from __future__ import annotations
-import os, re, json, random, shutil, itertools, hashlib, numbers, uuid, zipfile, warnings
+import os, random, shutil, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastai.vision.all import *
+from .core import is_whole_number
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'SYNTHETIC_MARK', 'ImageOpenBlock',
            'DataUnavailable', 'imagenette_path', 'try_imagenette', 'class_name', 'make_synthetic_imagenette',
-           'imagenette_files', 'open_image', 'is_whole_number', 'check_noise', 'ImagenetteLabeller', 'check_per_class',
-           'check_min_scale', 'get_dls', 'channel_stats', 'batch_stats', 'presize_image', 'presize_strip',
-           'cache_folder', 'presized_images', 'presized_strips', 'cache_files', 'clear_cache', 'CachedImage', 'LabelAt',
-           'RandomSquares', 'DeviceReads', 'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'CachedDataLoaders',
-           'cached_dataloaders', 'save_results', 'device_name', 'device_tag']
+           'imagenette_files', 'open_image', 'check_noise', 'ImagenetteLabeller', 'check_per_class', 'check_min_scale',
+           'subset_files', 'get_dls', 'channel_stats', 'batch_stats']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -168,10 +166,6 @@ def open_image(fn:str|Path) -> PILImage:
 ImageOpenBlock = TransformBlock(type_tfms=open_image, batch_tfms=IntToFloatTensor)
 
 # %% ../nbs/00_data.ipynb #926a75d4
-def is_whole_number(v) -> bool:
-    "Whether `v` is an integer (a NumPy one included), and not a bool, a float or a string"
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
 def check_noise(noise:int|None) -> int|None:
     "Raise unless `noise` is `None` or a label-noise level of `noisy_imagenette.csv`"
     if noise is not None and not (is_whole_number(noise) and noise in NOISE_LEVELS):
@@ -218,7 +212,7 @@ def check_min_scale(min_scale:float) -> float:
     return min_scale
 
 # %% ../nbs/00_data.ipynb #47bb4c59
-def _subset(files:L, classes, per_class, seed) -> L:
+def subset_files(files:L, classes, per_class, seed) -> L:
     "Keep `files` of `classes` (ids or names), at most `per_class` of each class and split, chosen by `seed`"
     if classes is not None:
         classes = listify(classes)   # one class given as a plain string
@@ -259,7 +253,7 @@ def get_dls(bs:int=64,                # Batch size
     check_noise(noise); check_min_scale(min_scale); check_per_class(per_class)   # before any file is read
     if seed is not None: set_seed(seed)   # cuDNN's settings are the learner's business (`seeded_learner`)
     path = imagenette_path() if path is None else Path(path).expanduser()
-    files = _subset(imagenette_files(path), classes, per_class, ifnone(seed, 0))
+    files = subset_files(imagenette_files(path), classes, per_class, ifnone(seed, 0))
     if verify and (bad := verify_images(files)): raise ValueError(f"{len(bad)} unreadable images: {list(bad)[:5]}")
     labeller = ImagenetteLabeller(path, noise)
     labeller.check(files)
@@ -272,7 +266,9 @@ def get_dls(bs:int=64,                # Batch size
                            get_y=labeller, splitter=GrandparentSplitter(valid_name='val'),
                            item_tfms=Resize(presize), batch_tfms=batch_tfms())
         return dblock.dataloaders(files, bs=bs, **kwargs)
-    if fast: dls = cached_dataloaders(files, labeller, vocab, presize, batch_tfms(), bs=bs, cache_dir=cache_dir, stock=stock_dls, **kwargs)
+    if fast:
+        from chapter7.fast_data import cached_dataloaders   # the fast path's engine, which imports this module
+        dls = cached_dataloaders(files, labeller, vocab, presize, batch_tfms(), bs=bs, cache_dir=cache_dir, stock=stock_dls, **kwargs)
     else: dls = stock_dls()
     if len(dls.train) == 0:   # training drops the last partial batch, so it would silently train on nothing
         raise ValueError(f"bs={bs} is more than the {len(dls.train_ds)} training images: no full batch to train on; use a smaller bs")
@@ -298,333 +294,14 @@ def batch_stats(dls:DataLoaders, # DataLoaders whose training batch is measured
     if norm is not None: rows.update({'mean after': channel_stats(x)[0], 'std after': channel_stats(x)[1]})
     return pd.DataFrame({k: to_np(v.cpu()) for k, v in rows.items()}, index=list('RGB')[:x.shape[1]]).T
 
-# %% ../nbs/00_data.ipynb #9e98e743
-def presize_image(fn:str|Path, # Image file
-                  size:int,     # Side of the square result
-                 ) -> np.ndarray: # uint8 array (size, size, 3)
-    "The centre square of `fn`'s short side resized to `size`: `Resize(size)`'s validation item, as an array"
-    return np.asarray(Resize(size)(open_image(fn), split_idx=1))
+# %% ../nbs/00_data.ipynb #c29b5fbc
+_MOVED = {**dict.fromkeys(['is_whole_number', 'DeviceReads', 'save_results', 'device_name', 'device_tag'], 'core'),
+          **dict.fromkeys(['presize_image', 'presize_strip', 'cache_folder', 'presized_images', 'presized_strips', 'cache_files',
+                           'clear_cache', 'CachedImage', 'LabelAt', 'RandomSquares', 'NoSyncPipeline', 'CachedImageDL',
+                           'presized_arrays', 'CachedDataLoaders', 'cached_dataloaders'], 'fast_data')}
 
-# %% ../nbs/00_data.ipynb #defaab54
-def presize_strip(fn:str|Path, # Image file
-                  size:int,     # Short side of the result
-                  long:int,     # Most pixels kept along the long side, around its centre
-                 ) -> tuple: # (uint8 array (size, long, 3), zero-padded; pixels used along the long side; portrait?)
-    "`fn` resized to `size` pixels on its short side, as a landscape strip for random square crops"
-    im = open_image(fn)
-    w, h = im.size
-    portrait = h > w
-    n = max(size, round(max(w, h) * size / min(w, h)))
-    a = np.asarray(im.resize((size, n) if portrait else (n, size), Image.BILINEAR))
-    if portrait: a = a.transpose(1, 0, 2)
-    start = max(0, (n - long) // 2)
-    a = a[:, start:start + long]
-    strip = np.zeros((size, long, 3), np.uint8)
-    strip[:, :a.shape[1]] = a
-    return strip, a.shape[1], portrait
-
-# %% ../nbs/00_data.ipynb #820d5245
-def _cache_key(files:L, tag:str) -> str:
-    h = hashlib.sha1(str(tag).encode())
-    for f in files:
-        st = f.stat()
-        h.update(f'{os.path.abspath(f)}|{st.st_size}|{st.st_mtime_ns}'.encode())   # the same files however the path is written
-    return h.hexdigest()[:20]
-
-def cache_folder(cache_dir:str|Path|None=None) -> Path:
-    "Where the fast path keeps presized images: `cache_dir`, else `$CHAPTER7_CACHE`, else ~/.cache/chapter7"
-    return Path(cache_dir or os.environ.get('CHAPTER7_CACHE') or Path.home()/'.cache'/'chapter7').expanduser()   # set but empty: unset
-
-def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
-    "Where the cache of `files` made as `tag` lives"
-    folder = cache_folder(cache_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder/f'{tag}-{len(files)}-{_cache_key(files, tag)}{suffix}'
-
-def _save_atomically(fn:Path, save:Callable):
-    "`save(path)` to a temporary name of its own, then rename: no half-written cache, even with two builds at once"
-    tmp = fn.with_name(f'{fn.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{fn.suffix}')   # uuid: the seeded RNGs stay untouched
-    try: save(tmp); tmp.replace(fn)
-    except BaseException: tmp.unlink(missing_ok=True); raise   # a full disk or Ctrl-C leaves nothing behind
-
-def _load_cached(fn:Path, load:Callable):
-    "`load(fn)`, or None when there is no cache yet or it is unreadable (then it is removed, to be rebuilt)"
-    if not fn.exists(): return None
-    try: return load(fn)
-    except (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile) as e:
-        warnings.warn(f"The cache {fn} is unreadable ({type(e).__name__}: {e}); building it again")
-        fn.unlink(missing_ok=True)
-
-# %% ../nbs/00_data.ipynb #8b0b9d46
-def presized_images(files:L,                    # Image files
-                    size:int,                   # Side of the presized squares
-                    cache_dir:str|Path|None=None, # Default `$CHAPTER7_CACHE` or ~/.cache/chapter7
-                    n_workers:int|None=None,    # Threads for the first build; default `defaults.cpus`
-                   ) -> np.ndarray: # uint8 array (len(files), size, size, 3)
-    "All `files` through `presize_image`, as one array, built once and then read from a cache on disk"
-    fn = _cache_file(files, f'presized-{size}', cache_dir, '.npy')
-    if (arr := _load_cached(fn, np.load)) is not None: return arr
-    ims = parallel(presize_image, files, size=size, n_workers=ifnone(n_workers, defaults.cpus), threadpool=True, progress=True)
-    arr = np.stack(list(ims))
-    _save_atomically(fn, lambda p: np.save(p, arr))
-    return arr
-
-# %% ../nbs/00_data.ipynb #467e8aa0
-def presized_strips(files:L,                    # Image files
-                    size:int,                   # Short side of the strips
-                    long:int,                   # Their long side
-                    cache_dir:str|Path|None=None, # As for `presized_images`
-                    n_workers:int|None=None,    # As for `presized_images`
-                   ) -> tuple: # pixels uint8 (N, size, long, 3), lengths (N,), portrait (N,)
-    "All `files` through `presize_strip`, stacked, built once and then read from a cache on disk"
-    fn = _cache_file(files, f'strips-{size}x{long}', cache_dir, '.npz')
-    if (cached := _load_cached(fn, _read_strips)) is not None: return cached
-    res = list(parallel(presize_strip, files, size=size, long=long, n_workers=ifnone(n_workers, defaults.cpus),
-                        threadpool=True, progress=True))
-    pixels, lengths, portrait = np.stack([r[0] for r in res]), np.array([r[1] for r in res]), np.array([r[2] for r in res])
-    _save_atomically(fn, lambda p: np.savez(p, pixels=pixels, lengths=lengths, portrait=portrait))
-    return pixels, lengths, portrait
-
-def _read_strips(fn:Path) -> tuple:
-    with np.load(fn) as z: return z['pixels'], z['lengths'], z['portrait']
-
-# %% ../nbs/00_data.ipynb #acb50f04
-_CACHE_NAME = re.compile(r'(presized-\d+|strips-\d+x\d+|square)-\d+-[0-9a-f]{20}(\.\d+-[0-9a-f]{8}\.partial)?\.(npy|npz|txt)')
-
-def cache_files(cache_dir:str|Path|None=None, # Default `cache_folder()`
-               ) -> pd.DataFrame: # file, MB, written: newest first
-    "The files the fast path has cached in `cache_dir`, with their sizes"
-    folder = cache_folder(cache_dir)
-    fs = [f for f in folder.iterdir() if _CACHE_NAME.fullmatch(f.name)] if folder.is_dir() else []
-    stats = [f.stat() for f in fs]
-    return pd.DataFrame({'file': [f.name for f in fs], 'MB': [s.st_size / 1e6 for s in stats],
-                         'written': [pd.Timestamp(s.st_mtime, unit='s') for s in stats]}
-                       ).sort_values('written', ascending=False, ignore_index=True)
-
-def clear_cache(cache_dir:str|Path|None=None, # Default `cache_folder()`
-               ) -> float: # MB freed
-    "Delete the files the fast path cached in `cache_dir`, and nothing else there"
-    folder = cache_folder(cache_dir)
-    files = cache_files(folder)
-    for name in files.file: (folder/name).unlink(missing_ok=True)
-    return float(files.MB.sum())
-
-# %% ../nbs/00_data.ipynb #1370a468
-class CachedImage:
-    "Turn an index into the `TensorImage` (C, H, W) of that row of `images` (N, H, W, C)"
-    def __init__(self, images:Tensor): self.images = images
-    def __call__(self, i:int) -> TensorImage: return TensorImage(self.images[i].permute(2, 0, 1))
-
-# %% ../nbs/00_data.ipynb #6f7fd8f9
-class LabelAt:
-    "Turn an index into the label at that position of `labels`"
-    def __init__(self, labels:list): self.labels = labels
-    def __call__(self, i:int) -> str: return self.labels[i]
-
-# %% ../nbs/00_data.ipynb #64193742
-class RandomSquares:
-    "Squares cut at random positions along the long side of presized strips, as `Resize` crops training items"
-    def __init__(self, pixels:Tensor, lengths:Tensor, portrait:Tensor): store_attr()
-    def to(self, device): return RandomSquares(self.pixels.to(device), self.lengths.to(device), self.portrait.to(device))
-
-    def __call__(self, idx:Tensor, # Rows to crop, on the strips' device
-                 pct:Tensor, # Positions along the long side, from 0 (its start) to 1 (its end), one per row, on that device
-                ) -> Tensor: # uint8 (len(idx), size, size, C)
-        size, dev = self.pixels.shape[1], self.pixels.device
-        cols = (pct * (self.lengths[idx] - size)).long()[:, None] + torch.arange(size, device=dev)
-        x = self.pixels[idx].gather(2, cols[:, None, :, None].expand(-1, size, -1, self.pixels.shape[-1]))
-        return torch.where(self.portrait[idx][:, None, None, None], x.transpose(1, 2), x)
-
-# %% ../nbs/00_data.ipynb #b08538b9
-from torch.utils._python_dispatch import TorchDispatchMode
-
-class DeviceReads(TorchDispatchMode):
-    "Count, inside a `with` block, what copies a tensor's values to Python or the CPU: on a GPU, each waits for it"
-    def __init__(self, methods=('cpu', 'tolist'), # `Tensor` methods counted
-                 ops=('_local_scalar_dense', '_linalg_check_errors', 'nonzero', 'masked_select', 'equal', 'index'), # Counted ('index': by a mask)
-                ):
-        super().__init__()
-        self.methods, self.ops = methods, set(ops)
-
-    def __enter__(self):
-        self.n, self.depth, self.orig = 0, 0, {m: getattr(Tensor, m) for m in self.methods}
-        def counted(f):
-            def _inner(t, *args, **kwargs):   # a fastai tensor's method calls `Tensor`'s again: count the outer call
-                self.n += self.depth == 0; self.depth += 1
-                try: return f(t, *args, **kwargs)
-                finally: self.depth -= 1
-            return _inner
-        for m, f in self.orig.items(): setattr(Tensor, m, counted(f))
-        return super().__enter__()
-
-    def __exit__(self, *exc):
-        for m, f in self.orig.items(): setattr(Tensor, m, f)
-        super().__exit__(None, None, None)
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        name = func.overloadpacket.__name__
-        counted = name in self.ops and (name != 'index' or any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1]))
-        self.n += self.depth == 0 and counted   # not the operations inside a counted method
-        return func(*args, **(kwargs or {}))
-
-# %% ../nbs/00_data.ipynb #7c2133f0
-import fastai.vision.augment as fastai_augment
-_fastai_grid_sample = fastai_augment._grid_sample
-
-def _grid_sample_without_sync(x, coords, mode='bilinear', padding_mode='reflection', align_corners=None):
-    "fastai's `_grid_sample`, reading the zoom from the device only when resizing down by more than 2×, where it matters"
-    if mode == 'bilinear' and min(x.shape[-2] / coords.shape[-2], x.shape[-1] / coords.shape[-1]) / 2 > 1:
-        return _fastai_grid_sample(x, coords, mode, padding_mode, align_corners)
-    return F.grid_sample(x, coords, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-
-def _solve_without_sync(A, B):
-    "fastai's `solve` (of its warp's equations) without reading back whether there was a solution: the same where there is"
-    return torch.linalg.solve_ex(A, B).result
-
-def _apply_perspective_without_sync(coords, coeffs):
-    "fastai's `apply_perspective`, choosing on the device between the warped points and, if any lies at infinity, the unwarped ones"
-    sz = coords.shape
-    coords = coords.view(sz[0], -1, 2)
-    coeffs = torch.cat([coeffs, torch.ones_like(coeffs[:,:1])], dim=1).view(coeffs.shape[0], 3, 3)
-    coords1 = coords @ coeffs[...,:2].transpose(1,2) + coeffs[...,2].unsqueeze(1)
-    warped = coords1 / coords1[...,2].unsqueeze(-1)
-    return torch.where((coords1[...,2] == 0.).any(), coords, warped[...,:2]).view(*sz)
-
-_WITHOUT_SYNC = {'_grid_sample': _grid_sample_without_sync, 'solve': _solve_without_sync,
-                 'apply_perspective': _apply_perspective_without_sync}
-
-class NoSyncPipeline(Pipeline):
-    "A batch `Pipeline` whose resampling and warp don't make the CPU wait for the GPU where fastai's do; same results"
-    def __call__(self, o):
-        prev = {k: getattr(fastai_augment, k) for k in _WITHOUT_SYNC}
-        for k, f in _WITHOUT_SYNC.items(): setattr(fastai_augment, k, f)
-        try: return super().__call__(o)
-        finally:
-            for k, f in prev.items(): setattr(fastai_augment, k, f)
-
-# %% ../nbs/00_data.ipynb #4284efbc
-class CachedImageDL(TfmdDL):
-    "A `TfmdDL` that gathers each batch by index from presized uint8 `images`, on the device they live on"
-    def __init__(self, dataset=None, images:Tensor|None=None, targets:Tensor|None=None,
-                 squares:RandomSquares|None=None, # Cut batches from these instead of `images` (the training set)
-                 files:L|None=None, # The image file of each row, for reports that name items (`top_losses_table`)
-                 **kwargs):
-        self.images, self.targets, self.squares, self.files = images, targets, squares, files
-        kwargs['num_workers'] = 0   # the images are already in memory (often GPU memory): no worker processes
-        super().__init__(dataset, **kwargs)
-        self.after_batch = NoSyncPipeline(self.after_batch)
-
-    def new(self, dataset=None, cls=None, **kwargs):
-        return super().new(dataset, cls, **merge(dict(images=self.images, targets=self.targets, squares=self.squares,
-                                                      files=self.files), kwargs))
-
-    def create_batches(self, samps):
-        "An epoch's batches; its rows and crop positions go to the device in one copy each, before the first batch"
-        samps = list(itertools.islice(samps, self.n))   # `show_batch(unique=True)` samples one item forever
-        n = len(samps) // self.bs * self.bs if self.drop_last else len(samps)
-        dev = self.images.device
-        rows = tensor(list(self.dataset.items))[torch.tensor(samps[:n], dtype=torch.long)].to(dev)
-        if self.squares is not None: pct = torch.tensor([self.rng.random() for _ in range(n)]).to(dev)
-        for i in range(0, n, self.bs):
-            idx = rows[i:i + self.bs]
-            x = self.images[idx] if self.squares is None else self.squares(idx, pct[i:i + self.bs])
-            yield TensorImage(x.permute(0, 3, 1, 2)), TensorCategory(self.targets[idx])
-
-# %% ../nbs/00_data.ipynb #d90f9edc
-def _is_square(fn:Path) -> bool:
-    with Image.open(fn) as im: return im.size[0] == im.size[1]
-
-def _all_square(files:L, cache_dir) -> bool:
-    "Whether every image of `files` is square: read from their headers once, then remembered in the cache"
-    fn = _cache_file(files, 'square', cache_dir, '.txt')
-    if (verdict := _load_cached(fn, lambda p: {'True': True, 'False': False}[p.read_text()])) is not None: return verdict
-    verdict = all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True))
-    _save_atomically(fn, lambda p: p.write_text(str(verdict)))
-    return verdict
-
-def presized_arrays(files:L,         # Image files
-                    presize:int,     # Side of the presized squares
-                    cache_dir=None,  # See `presized_images`
-                    max_aspect:float=1.5, # Training squares come from at most `max_aspect*presize` pixels of the long side
-                   ) -> tuple: # (uint8 tensor (N, presize, presize, 3), `RandomSquares` or None when every image is square)
-    "Everything the fast path caches for `files`: the centre squares, and strips for random crops unless all images are square"
-    images = torch.from_numpy(presized_images(files, presize, cache_dir))
-    if _all_square(files, cache_dir): return images, None
-    return images, RandomSquares(*map(torch.from_numpy, presized_strips(files, presize, round(presize * max_aspect), cache_dir)))
-
-class CachedDataLoaders(DataLoaders):
-    "The fast path's `DataLoaders`; new image files (`test_dl`, `learn.predict`, `learn.export`) go through `stock`"
-    def __init__(self, *loaders,
-                 stock:Callable|None=None, # Builds the same data as fastai's stock `DataLoaders`, which can open files
-                 **kwargs):
-        super().__init__(*loaders, **kwargs)
-        self.stock_fn, self._stock = stock, None
-
-    @property
-    def stock(self) -> DataLoaders:
-        "The stock `DataLoaders` for the same files, classes and transforms, built on first use"
-        if self._stock is None:
-            if self.stock_fn is None:
-                raise TypeError("These DataLoaders read cached arrays and were given no stock pipeline (`stock`), so they cannot "
-                                "open new image files: make them with get_dls(..., fast=True), or set learn.dls = get_dls(..., fast=False)")
-            with no_random(): self._stock = self.stock_fn()   # building a fastai DataLoaders draws from `random`: keep the seeded state
-        return self._stock
-
-    def test_dl(self, test_items, **kwargs):
-        "`test_items` through the stock pipeline; row numbers of the arrays (from `ClassificationInterpretation`) become files"
-        files = self.loaders[0].files
-        return self.stock.test_dl([files[o] if is_whole_number(o) else o for o in test_items], **kwargs)
-    def new_empty(self): return self.stock.new_empty()   # what `learn.export` pickles: transforms and vocab, none of the arrays
-
-def cached_dataloaders(files:L,          # Image files, in `train/` and `val/` folders
-                       labeller,         # Function from a file to its label
-                       vocab:list,       # Labels, in target order
-                       presize:int,      # Side of the presized squares
-                       batch_tfms:list,  # Batch transforms after `IntToFloatTensor` (augmentation, `Normalize`)
-                       bs:int=64,        # Batch size
-                       cache_dir=None,   # See `presized_images`
-                       device=None,      # Where images and batches live; default `default_device()`
-                       max_aspect:float=1.5, # See `presized_arrays`
-                       stock:Callable|None=None, # Builds the stock `DataLoaders` of the same data, for new files (see `CachedDataLoaders`)
-                       **kwargs          # Passed to `Datasets.dataloaders`
-                      ) -> DataLoaders:
-    "DataLoaders over `files` presized once and kept on `device`, augmented there by `batch_tfms`"
-    device = ifnone(device, default_device())
-    images, squares = presized_arrays(files, presize, cache_dir, max_aspect)
-    images, squares = images.to(device), squares and squares.to(device)
-    labels = files.map(labeller)
-    o2i = {v: i for i, v in enumerate(vocab)}
-    targets = tensor([o2i[l] for l in labels]).to(device)
-    dsets = Datasets(range_of(files), [[CachedImage(images)], [LabelAt(labels), Categorize(vocab, sort=False)]],
-                     splits=GrandparentSplitter(valid_name='val')(files))
-    dls = dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, files=files, device=device,
-                            dl_kwargs=[dict(squares=squares), dict(squares=None)], after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)
-    return CachedDataLoaders(*dls.loaders, path=dls.path, device=device, stock=stock)
-
-# %% ../nbs/00_data.ipynb #478021bb
-def save_results(obj,                    # A DataFrame, saved as CSV, or a dict, saved as JSON
-                 name:str,               # Its path under `results/`, e.g. 'mixup/cpu-xresnet18-64px.csv'
-                 root:str|Path|None=None, # Folder holding `results/`; default this repository, when run in a clone of it
-                 **kwargs,               # Passed to `DataFrame.to_csv` (e.g. `index=False`)
-                ) -> Path|None: # The file written, or None outside a clone of the repository
-    "Save a measurement that a notebook's prose quotes as `results/name`"
-    if root is None:
-        try: import nbdev
-        except ImportError: return None
-        if not nbdev.config.is_nbdev(): return None
-        root = nbdev.config.get_config().config_path
-    fn = Path(root)/'results'/name
-    fn.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(obj, pd.DataFrame): obj.to_csv(fn, **kwargs)
-    else: fn.write_text(json.dumps(obj, indent=1))
-    return fn
-
-# %% ../nbs/00_data.ipynb #c5fa8632
-def device_name() -> str:
-    "What the measurements ran on: the GPU's name, or 'cpu'"
-    return torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
-
-def device_tag(name:str|None=None, # A device's name; default the GPU's, or 'cpu' without one
-              ) -> str: # Lower case, words joined by '-', e.g. 'nvidia-h100-80gb-hbm3'
-    "The device that measurements ran on, as a part of a file name"
-    return '-'.join(re.findall(r'[a-z0-9]+', (device_name() if name is None else name).lower()))
+def __getattr__(name):
+    "Names that moved to `chapter7.core` and `chapter7.fast_data` still import from here, as they did"
+    if name not in _MOVED: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    return getattr(importlib.import_module(f'chapter7.{_MOVED[name]}'), name)

@@ -6,8 +6,10 @@
 from __future__ import annotations
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, ipywidgets as widgets
 from fastai.vision.all import *
+from .core import *
 from .data import *
-from .mixup import one_hot_target, fit_and_score
+from .mixup import one_hot_target
+from .learner import fit_and_score
 
 # %% auto #0
 __all__ = ['check_eps', 'smooth_targets', 'check_vocab', 'plot_smoothed_targets', 'smoothing_widget', 'optimal_logit_gap',

@@ -8,13 +8,14 @@ import time
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, ipywidgets as widgets
 from torch.distributions.beta import Beta
 from fastai.vision.all import *
+from .core import *
 from .data import *
-from .normalization import seeded_learner
+from .learner import seeded_learner, fit_and_score, TrainThroughput
 
 # %% auto #0
 __all__ = ['CHURCH', 'GAS_PUMP', 'check_lambda', 'mix_images', 'as_index', 'one_hot_target', 'mix_targets', 'first_image',
            'plot_mixup', 'describe_target', 'mixup_widget', 'sample_lambdas', 'plot_lambdas', 'alpha_widget',
-           'mixed_batch', 'show_mixed_batch', 'TrainThroughput', 'fit_and_score']
+           'mixed_batch', 'show_mixed_batch']
 
 # %% ../nbs/04_mixup.ipynb #f0117f23
 def check_lambda(lam:float) -> float:
@@ -182,39 +183,3 @@ def show_mixed_batch(learn:Learner, # As for `mixed_batch`
     xd = learn.dls.decode((x,))[0]
     axs = get_grid(min(max_n, len(x)), **kwargs)
     for im, l, ax in zip(xd, lam, axs): show_image(im, ax=ax, title=f'λ = {float(l):.2f}')
-
-# %% ../nbs/04_mixup.ipynb #a583b4ac
-class TrainThroughput(Callback):
-    "Count training images and the wall time spent in training phases (validation excluded)"
-    order = 100
-    def before_fit(self): self.images, self.seconds = 0, 0.
-    def _sync(self):
-        if self.dls.device is not None and torch.device(self.dls.device).type == 'cuda': torch.cuda.synchronize()
-    def before_train(self): self._sync(); self.start = time.perf_counter()
-    def after_batch(self):
-        if self.training: self.images += find_bs(self.yb)
-    def after_train(self): self._sync(); self.seconds += time.perf_counter() - self.start
-    @property
-    def images_per_sec(self) -> float: return self.images / self.seconds if self.seconds else 0.
-
-# %% ../nbs/04_mixup.ipynb #62364d43
-def fit_and_score(dls:DataLoaders,      # Data to train and validate on
-                  arch=xresnet50,       # Model constructor taking `n_out`
-                  epochs:int=5,         # Epochs of `fit_one_cycle`
-                  lr:float=3e-3,        # Maximum learning rate
-                  seed:int=42,          # Seed for the weights, the shuffling and the augmentation
-                  cbs=None,             # Callbacks, e.g. `MixUp()`
-                  loss_func=None,       # Loss, e.g. `LabelSmoothingCrossEntropy()`; default from `dls`
-                  precision:str='fp32', # 'fp32', or mixed precision 'fp16' or 'bf16' (`to_fp16`, `to_bf16`)
-                  channels_last:bool=False, # Use channels-last memory format (`to_channelslast`)
-                  **kwargs              # Passed to `Learner`
-                 ) -> dict: # accuracy, error_rate, seconds, train_images_per_sec
-    "Train `arch` from random weights on `dls` with `fit_one_cycle` and return its accuracy and wall time"
-    if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}")
-    meter = TrainThroughput()
-    learn = seeded_learner(dls, arch, seed, precision, channels_last, loss_func=loss_func, cbs=L(cbs) + [meter], **kwargs)
-    start = time.perf_counter()
-    with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    seconds, images_per_sec = time.perf_counter() - start, meter.images_per_sec   # read before `validate` resets it
-    acc = float(learn.validate()[1])
-    return dict(accuracy=acc, error_rate=1 - acc, seconds=seconds, train_images_per_sec=images_per_sec)

@@ -7,10 +7,13 @@ from __future__ import annotations
 import time, random
 import pandas as pd
 from fastai.vision.all import *
+from .core import *
 from .data import *
+from .core import check_precision   # also importable from here, where it used to live
+from .learner import reseed, set_precision, seeded_learner
 
 # %% auto #0
-__all__ = ['renormalized', 'reseed', 'check_precision', 'set_precision', 'seeded_learner', 'train_with_and_without_normalize']
+__all__ = ['renormalized', 'train_with_and_without_normalize']
 
 # %% ../nbs/01_normalization.ipynb #76085743
 def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
@@ -20,48 +23,6 @@ def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
     tfms = [t for t in dl.after_batch.fs if not isinstance(t, Normalize)]
     if stats is not None: tfms.append(Normalize.from_stats(*stats))
     return dl.new(after_batch=tfms)
-
-# %% ../nbs/01_normalization.ipynb #096776f5
-def reseed(dls:DataLoaders, # Its loaders' shuffling RNGs restart from `seed`
-           seed:int, # Seeds Python, NumPy, PyTorch and the loaders
-           deterministic:bool=True, # Deterministic cuDNN kernels; `False` lets cuDNN try kernels and keep the fastest
-          ):
-    "`set_seed(seed)`, and restart the shuffling RNG that each of `dls`'s loaders keeps for itself"
-    set_seed(seed)
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, not deterministic
-    for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
-
-# %% ../nbs/01_normalization.ipynb #06faa728
-def check_precision(precision:str) -> str:
-    "Raise unless `precision` is 'fp32', or mixed precision 'fp16' or 'bf16'"
-    if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
-    return precision
-
-# %% ../nbs/01_normalization.ipynb #28535c84
-def set_precision(learn:Learner, # The Learner to switch
-                  precision:str='fp32', # 'fp32', or mixed precision 'fp16' or 'bf16' (`to_fp16`, `to_bf16`)
-                  channels_last:bool=False, # Use channels-last memory format (`to_channelslast`)
-                 ) -> Learner: # `learn`, switched
-    "Train `learn` in `precision`, and in channels-last memory format if `channels_last`, with fastai's own callbacks"
-    check_precision(precision)
-    if precision == 'fp16': learn.to_fp16()
-    if precision == 'bf16': learn.to_bf16()
-    if channels_last: learn.to_channelslast(use_amp=False)   # fastai's default would also switch on fp16
-    return learn
-
-# %% ../nbs/01_normalization.ipynb #ae190b2a
-def seeded_learner(dls:DataLoaders, # Data to train on
-                   arch:Callable=xresnet50, # Model constructor, called as `arch(n_out=dls.c)`
-                   seed:int=42, # Seeds the weights, the shuffling order and the augmentation
-                   precision:str='fp32', # 'fp32', or mixed precision 'fp16' or 'bf16' (`to_fp16`, `to_bf16`)
-                   channels_last:bool=False, # Use channels-last memory format (`to_channelslast`)
-                   deterministic:bool=True, # Deterministic GPU kernels: same seed, same numbers; `False` is faster
-                   **kwargs # Passed to `Learner`
-                  ) -> Learner:
-    "A `Learner` with `metrics=accuracy` whose weights and batches depend only on `seed`"
-    check_precision(precision)
-    reseed(dls, seed, deterministic)
-    return set_precision(Learner(dls, arch(n_out=dls.c), metrics=accuracy, **kwargs), precision, channels_last)
 
 # %% ../nbs/01_normalization.ipynb #7d146454
 def train_with_and_without_normalize(

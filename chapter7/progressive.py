@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import matplotlib.pyplot as plt
 from fastai.vision.all import *
+from .core import *
 from .data import *
 
 # %% auto #0

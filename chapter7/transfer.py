@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 import numpy as np, pandas as pd, matplotlib.pyplot as plt
 from fastai.vision.all import *
+from .core import *
 from .data import *
-from .normalization import reseed, set_precision
+from .learner import reseed, set_precision
 
 # %% auto #0
 __all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'check_weights',

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 from torchvision.transforms.functional import five_crop
 from fastai.vision.all import *
+from .core import *
 from .data import *
 
 # %% auto #0

@@ -14,7 +14,7 @@ OTHERS = ('make', 'pip install', 'export')   # set-up commands the README shows
 def shown_commands():
     "(where, words) for each command in a ```sh block of the README or of a notebook's markdown"
     texts = {'README.md': (ROOT/'README.md').read_text()}
-    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+    for nb in sorted((ROOT/'nbs').rglob('*.ipynb')):
         cells = json.loads(nb.read_text())['cells']
         texts[nb.name] = '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'markdown')
     for where, text in texts.items():

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NBS = sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+NBS = sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')) + sorted((ROOT/'nbs'/'machinery').glob('[0-9][0-9]_*.ipynb'))
 cfg = ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini')
 GIT_URL = cfg['DEFAULT']['git_url']
 
@@ -15,7 +15,7 @@ def code_cells(nb:Path) -> list:
 def test_there_are_notebooks():
     assert len(NBS) >= 10
 
-@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
 def test_colab_cell_installs_package(nb):
     first = code_cells(nb)[0]
     pip = [l for l in first.splitlines() if '%pip install' in l]
@@ -23,12 +23,12 @@ def test_colab_cell_installs_package(nb):
     assert f'git+{GIT_URL}' in pip[0] and 'nbdev' in pip[0]   # the package, and nbdev for `show_doc`
     assert '#| eval: false' in first   # never runs under nbdev_test
 
-@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
 def test_export_cell_only_runs_in_the_repository(nb):
     export = code_cells(nb)[-2]   # just before the clean-up
     assert 'nbdev.nbdev_export()' in export and 'if nbdev.config.is_nbdev():' in export
 
-@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
 def test_temporary_folders_are_removed(nb):
     "Every temporary folder a notebook makes (synthetic data, caches, exported models) goes in one, which its last cell removes"
     cells = code_cells(nb)
@@ -40,7 +40,7 @@ def test_temporary_folders_are_removed(nb):
         if 'fast=True' in c and not re.search(r'#\|\s*(export|gpu|notest|eval: false)', c):   # cells that run in the tests
             assert all('cache_dir' in line for line in c.splitlines() if 'fast=True' in line) or 'CHAPTER7_CACHE' in c, c[:200]
 
-@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
 def test_no_machine_specific_paths(nb):
     text = nb.read_text()
     for bad in ('/work/', '../shared', '/tmp/src', '/root/'): assert bad not in text, bad
@@ -49,4 +49,4 @@ def test_readme_links_every_notebook_to_colab():
     readme = (ROOT/'README.md').read_text()
     user_repo = GIT_URL.split('github.com/')[1]
     links = set(re.findall(rf'https://colab\.research\.google\.com/github/{user_repo}/blob/main/nbs/(\S+?\.ipynb)', readme))
-    assert links == {nb.name for nb in NBS}
+    assert links == {str(nb.relative_to(ROOT/'nbs')) for nb in NBS}

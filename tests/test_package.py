@@ -5,6 +5,7 @@ import pytest, torch
 from fastai.vision.all import imagenet_stats
 import chapter7
 from chapter7.data import *
+from chapter7.fast_data import cache_files, clear_cache
 
 @pytest.fixture(scope='module')
 def synth(tmp_path_factory):

@@ -6,8 +6,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
+MOVED = {'09_bench.ipynb': 'machinery/06_bench.ipynb', '10_train.ipynb': 'machinery/05_train.ipynb',
+         '11_experiments.ipynb': 'machinery/07_experiments.ipynb'}
+
 def markdown(nb:str) -> str:
-    cells = json.loads((ROOT/'nbs'/nb).read_text())['cells']
+    cells = json.loads((ROOT/'nbs'/MOVED.get(nb, nb)).read_text())['cells']
     return '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'markdown')
 
 def section(text:str, start:str) -> str:
@@ -838,7 +841,7 @@ def test_bench_h100_loops():
     assert ('fp32', True) not in timed and "channels-last in fp32, which `time_parts` has not timed" in flat
     from chapter7.bench import main
     assert "(`--channels-last` trains `fast` so)" in flat and 'channels_last' in inspect.signature(main).parameters
-    from chapter7.data import _WITHOUT_SYNC   # the warp's two waits, which these runs still had, are skipped now
+    from chapter7.fast_data import _WITHOUT_SYNC   # the warp's two waits, which these runs still had, are skipped now
     assert {'solve', 'apply_perspective'} <= set(_WITHOUT_SYNC)
     assert ("A third was found after these runs: the fast path's training batches still made the CPU wait for the GPU twice "
             "each, in fastai's warp") in flat and "what that changes on the GPU is for the next run to measure" in flat

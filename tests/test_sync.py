@@ -41,7 +41,7 @@ def test_changed_files_sees_an_edit(tmp_path):
 def test_every_cell_has_an_id():
     "nbformat 4.5 requires cell ids: nbformat adds missing ones when it reads a notebook, with a warning now and an error later"
     import json
-    for fn in sorted((ROOT/'nbs').glob('*.ipynb')):
+    for fn in sorted((ROOT/'nbs').rglob('*.ipynb')):
         nb = json.loads(fn.read_text())
         assert (nb['nbformat'], nb['nbformat_minor']) >= (4, 5), fn.name
         missing = [i for i, c in enumerate(nb['cells']) if 'id' not in c]
