@@ -4,25 +4,60 @@
 
 # %% ../nbs/machinery/04_cli.ipynb #69b08173
 from __future__ import annotations
-import inspect, argparse
+import io, inspect, argparse, tokenize, dataclasses, textwrap
 from fastcore.docments import docments
 from .data import DataUnavailable
 
 # %% auto #0
-__all__ = ['parser_for', 'run_cli']
+__all__ = ['field_docs', 'parser_for', 'run_cli']
+
+# %% ../nbs/machinery/04_cli.ipynb #bddddceb
+def field_docs(cls) -> dict:
+    "The comment after each field of dataclass `cls`, by field name, like `docments` for a function's arguments"
+    names = {f.name for f in dataclasses.fields(cls)}
+    try: source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError): return {}   # defined where Python keeps no source (an interactive session)
+    lines = {}   # line number -> [first name on the line, its comment]
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        line = lines.setdefault(tok.start[0], [None, None])
+        if tok.type == tokenize.NAME and line[0] is None: line[0] = tok.string
+        if tok.type == tokenize.COMMENT: line[1] = tok.string.lstrip('#').strip()
+    return {name: doc for name, doc in lines.values() if name in names and doc}
 
 # %% ../nbs/machinery/04_cli.ipynb #e0d32a85
 _TYPES = {'int': int, 'float': float, 'str': str}
 
-def parser_for(func, docs_from=None) -> argparse.ArgumentParser:
-    "A parser for `func`'s keyword arguments, typed by their annotations, documented by their docments (or `docs_from`'s)"
-    p = argparse.ArgumentParser(description=func.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    docs = {**(docments(docs_from) if docs_from else {}), **{k: v for k, v in docments(func).items() if v}}
+def _settings_class(func, param):
+    "The dataclass that `func`'s `**param` is annotated with, or None"
+    ann = param.annotation
+    if isinstance(ann, str): ann = func.__globals__.get(ann)
+    return ann if dataclasses.is_dataclass(ann) else None
+
+def _options(func) -> list:
+    "(name, annotation, default) of each option of `func`: a `**settings` dataclass's fields, then its keyword arguments"
+    settings, own = [], []
     for name, param in inspect.signature(func).parameters.items():
+        if param.kind == param.VAR_KEYWORD:
+            if (cls := _settings_class(func, param)) is not None: settings = [(f.name, f.type, f.default) for f in dataclasses.fields(cls)]
+        else: own.append((name, param.annotation, param.default))
+    return settings + own   # the settings first: they say what runs, the command's own options how
+
+def _docs(obj) -> dict: return field_docs(obj) if dataclasses.is_dataclass(obj) else docments(obj)
+
+def parser_for(func,          # The command's function: its keyword arguments (and a `**settings` dataclass's fields) become options
+               docs_from=None, # A function or dataclass whose docments document the options `func`'s own don't
+              ) -> argparse.ArgumentParser:
+    "A parser for `func`'s options, typed by their annotations, documented by their docments (or `docs_from`'s)"
+    p = argparse.ArgumentParser(description=func.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    docs = {**(_docs(docs_from) if docs_from else {}), **{k: v for k, v in docments(func).items() if v}}
+    for param in inspect.signature(func).parameters.values():
+        if param.kind == param.VAR_KEYWORD and (cls := _settings_class(func, param)): docs = {**field_docs(cls), **docs}
+    for name, ann, default in _options(func):
         flags = list(dict.fromkeys([f"--{name.replace('_', '-')}", f'--{name}']))
-        ann = param.annotation if isinstance(param.annotation, str) else getattr(param.annotation, '__name__', 'str')
-        if ann == 'bool': p.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=param.default, help=docs.get(name))
-        else: p.add_argument(*flags, dest=name, type=_TYPES.get(ann, str), default=param.default, help=docs.get(name))
+        ann = ann if isinstance(ann, str) else getattr(ann, '__name__', None) or str(ann)   # `float | None` has no name
+        ann = ann.replace(' ', '').replace('|None', '')   # `int|None`: an int, or the default
+        if ann == 'bool': p.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=default, help=docs.get(name))
+        else: p.add_argument(*flags, dest=name, type=_TYPES.get(ann, str), default=default, help=docs.get(name))
     return p
 
 # %% ../nbs/machinery/04_cli.ipynb #97e72a1a

@@ -4,13 +4,13 @@
 
 # %% ../nbs/machinery/07_experiments.ipynb #004e745f
 from __future__ import annotations
-import json, inspect, os
+import json, os, dataclasses
 from contextlib import contextmanager
 from fnmatch import fnmatch
 import pandas as pd
 import matplotlib.pyplot as plt
 from fastai.vision.all import *
-from .train import train_once, check_settings
+from .train import TrainSettings, train_once
 from .cli import run_cli
 from .core import device_name, save_atomically
 
@@ -53,11 +53,11 @@ def select_experiments(patterns:str|None=None, # Comma-separated shell patterns,
 # %% ../nbs/machinery/07_experiments.ipynb #42abdbfb
 def _jsonable(o): return json.loads(json.dumps(o, default=str))
 def _check_settings(settings:dict):
-    "Raise if `train_once` would refuse `settings`: a name it does not take, or a value `check_settings` rejects"
-    defaults = {k: p.default for k, p in inspect.signature(train_once).parameters.items()}
-    unknown = sorted(set(settings) - set(defaults))
-    if unknown: raise ValueError(f"Unknown settings {unknown}: train_once takes {', '.join(defaults)}")
-    check_settings(**{**defaults, **settings})
+    "Raise if `settings` are not `TrainSettings`: a name it does not have, or a value `check_settings` rejects"
+    names = [f.name for f in dataclasses.fields(TrainSettings)]
+    unknown = sorted(set(settings) - set(names))
+    if unknown: raise ValueError(f"Unknown settings {unknown}: TrainSettings has {', '.join(names)}")
+    TrainSettings(**settings)
 def _save(report:dict, out:Path): save_atomically(out, lambda p: p.write_text(json.dumps(report, indent=1)))
 def _read_results(out:Path) -> dict:
     "Results file `out` as `run_experiments` writes it, {} when there is none; a clear error for any other file"
@@ -171,7 +171,7 @@ def main(only:str=None,        # Comma-separated patterns of experiment names; d
 # %% ../nbs/machinery/07_experiments.ipynb #6c8aa1b1
 def cli():
     "Command-line entry point (`chapter7-experiments`, `python -m chapter7.experiments`)"
-    run_cli(main, docs_from=train_once)
+    run_cli(main, docs_from=TrainSettings)
 
 # %% ../nbs/machinery/07_experiments.ipynb #e8ccba26
 #| eval: false

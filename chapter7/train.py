@@ -4,7 +4,7 @@
 
 # %% ../nbs/machinery/05_train.ipynb #b6063a10
 from __future__ import annotations
-import json, time, inspect
+import json, math, time, dataclasses
 import numpy as np, pandas as pd
 from fastai.vision.all import *
 from .core import choose, check_precision
@@ -14,11 +14,11 @@ from .learner import reseed, seeded_learner, get_arch
 from .fast_train import get_opt
 from .progressive import Phase, check_schedule, train_progressive
 from .label_smoothing import check_eps
-from .cli import run_cli
+from .cli import parser_for, run_cli
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'check_settings', 'train_once', 'summarize',
-           'train_runs', 'main', 'cli']
+__all__ = ['ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'TrainSettings', 'check_settings', 'train_once',
+           'summarize', 'train_runs', 'main', 'cli']
 
 # %% ../nbs/machinery/05_train.ipynb #afab01dd
 def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. '64:4:128,128:5'
@@ -54,70 +54,82 @@ def phase_seed(seed:int, phase:int) -> int:
     return seed if phase == 0 else int(np.random.SeedSequence([seed, phase]).generate_state(1)[0])
 
 # %% ../nbs/machinery/05_train.ipynb #5f5ee43b
-def check_settings(arch:str, act:str, sa:bool, pool:str, opt:str, sched:str, schedule:str|None, mixup:float, smoothing:float,
-                   noise:int|None, precision:str, bs:int, size:int, epochs:int, lr:float, wd:float|None,
-                   min_scale:float, per_class:int|None,
-                   **others, # `train_once`'s other settings (switches, the path, the seed), which need no check
-                  ) -> list: # The phases to train
-    "Raise on the first of `train_once`'s settings that cannot work, before any data is read or any model is built"
-    build_model(arch, act, sa, pool)
-    get_opt(opt)
-    if sched not in ('one_cycle', 'flat_cos'): raise ValueError(f"sched must be 'one_cycle' or 'flat_cos', not {sched!r}")
-    if schedule and sched != 'one_cycle': raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: use sched='one_cycle'")
-    if mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {mixup}")
-    if wd is not None and wd < 0: raise ValueError(f"wd, the weight decay, must be at least 0 (None for the optimizer's), got {wd}")
-    check_eps(smoothing); check_noise(noise); check_precision(precision); check_min_scale(min_scale); check_per_class(per_class)
-    return parse_schedule(schedule, bs, lr) if schedule else [Phase(bs, size, epochs, lr, fine_tune=False)]
+@dataclasses.dataclass
+class TrainSettings:
+    "Every setting of one training run, checked when made: a wrong one fails before any data is read"
+    path: str|None = None       # Imagenette folder; default `imagenette_path(160)`
+    size: int = 128             # Image size, without a schedule
+    epochs: int = 5             # Epochs, without a schedule
+    bs: int = 64                # Batch size (with a schedule, of its phases that give none)
+    lr: float = 3e-3            # Maximum learning rate
+    arch: str = 'xresnet50'     # Model: one of `ARCHS`
+    act: str = 'relu'           # Activation: one of `ACTIVATIONS`
+    sa: bool = False            # Self-attention in the residual blocks
+    pool: str = 'avg'           # Shortcut pooling: one of `POOLS`
+    opt: str = 'adam'           # Optimizer: 'adam', 'foreach' (`ForeachAdam`, the same steps) or 'ranger'
+    sched: str = 'one_cycle'    # 'one_cycle' (`fit_one_cycle`) or 'flat_cos' (`fit_flat_cos`)
+    wd: float|None = None       # Weight decay; default the optimizer's
+    mixup: float = 0.           # `MixUp(alpha)` when above 0
+    smoothing: float = 0.       # `LabelSmoothingCrossEntropy(eps)` when above 0
+    schedule: str|None = None   # Progressive resizing, e.g. '64:4:128,128:5'; replaces size and epochs
+    tta: bool = False           # Also report accuracy with `learn.tta()`
+    noise: int|None = None      # Train on `noisy_labels_{noise}` (1, 5, 25 or 50)
+    normalize: bool = True      # Normalize with ImageNet statistics
+    min_scale: float = 0.75     # Smallest crop of the random resized crop, as a fraction of the image
+    precision: str = 'fp32'     # 'fp32', 'fp16' or 'bf16'
+    channels_last: bool = False # Channels-last memory format
+    fast: bool = False          # The cached, on-device data path of `get_dls`
+    deterministic: bool = True  # Deterministic GPU kernels; turn off for speed
+    per_class: int|None = None  # At most this many images per class and split
+    seed: int = 0               # Seeds weights, batches and augmentation
+    export: str|None = None     # Save the trained learner to this file for `load_learner`; '{seed}' in it becomes the seed
+
+    def __post_init__(self): self.phases = check_settings(self)   # the phases to train
+
+def check_settings(s:TrainSettings) -> list: # The phases to train
+    "Raise on the first setting of `s` that cannot work, before any data is read or any model is built"
+    build_model(s.arch, s.act, s.sa, s.pool)
+    get_opt(s.opt)
+    if s.sched not in ('one_cycle', 'flat_cos'): raise ValueError(f"sched must be 'one_cycle' or 'flat_cos', not {s.sched!r}")
+    if s.schedule and s.sched != 'one_cycle':
+        raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: use sched='one_cycle'")
+    for name in ('lr', 'wd', 'mixup', 'smoothing', 'min_scale'):
+        v = getattr(s, name)
+        if v is not None and not math.isfinite(v): raise ValueError(f"{name} must be a finite number, got {v}")
+    if s.mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {s.mixup}")
+    if s.wd is not None and s.wd < 0:
+        raise ValueError(f"wd, the weight decay, must be at least 0 (None for the optimizer's), got {s.wd}")
+    check_eps(s.smoothing); check_noise(s.noise); check_precision(s.precision); check_min_scale(s.min_scale)
+    check_per_class(s.per_class)
+    return parse_schedule(s.schedule, s.bs, s.lr) if s.schedule else [Phase(s.bs, s.size, s.epochs, s.lr, fine_tune=False)]
 
 # %% ../nbs/machinery/05_train.ipynb #19c0a40e
-def train_once(path:str|Path|None=None, # Imagenette folder; default `imagenette_path(160)`
-               size:int=128,         # Image size, without a schedule
-               epochs:int=5,         # Epochs, without a schedule
-               bs:int=64,            # Batch size (with a schedule, of its phases that give none)
-               lr:float=3e-3,        # Maximum learning rate
-               arch:str='xresnet50', # Model: one of `ARCHS`
-               act:str='relu',       # Activation: one of `ACTIVATIONS`
-               sa:bool=False,        # Self-attention in the residual blocks
-               pool:str='avg',       # Shortcut pooling: one of `POOLS`
-               opt:str='adam',       # Optimizer: 'adam', 'foreach' (`ForeachAdam`, the same steps) or 'ranger'
-               sched:str='one_cycle', # 'one_cycle' (`fit_one_cycle`) or 'flat_cos' (`fit_flat_cos`)
-               wd:float|None=None,   # Weight decay; default the optimizer's
-               mixup:float=0.,       # `MixUp(alpha)` when above 0
-               smoothing:float=0.,   # `LabelSmoothingCrossEntropy(eps)` when above 0
-               schedule:str|None=None, # Progressive resizing, e.g. '64:4:128,128:5'; replaces size and epochs
-               tta:bool=False,       # Also report accuracy with `learn.tta()`
-               noise:int|None=None,  # Train on `noisy_labels_{noise}` (1, 5, 25 or 50)
-               normalize:bool=True,  # Normalize with ImageNet statistics
-               min_scale:float=0.75, # Smallest crop of the random resized crop, as a fraction of the image
-               precision:str='fp32', # 'fp32', 'fp16' or 'bf16'
-               channels_last:bool=False, # Channels-last memory format
-               fast:bool=False,      # The cached, on-device data path of `get_dls`
-               deterministic:bool=True, # Deterministic GPU kernels; turn off for speed
-               per_class:int|None=None, # At most this many images per class and split
-               seed:int=0,           # Seeds weights, batches and augmentation
-               export:str|None=None, # Save the trained learner to this file for `load_learner`; '{seed}' in it becomes the seed
+def train_once(settings:TrainSettings|None=None, # The run's settings; default `TrainSettings()`
+               **kwargs, # Settings that replace those of `settings`, e.g. `epochs=20`
               ) -> dict: # seed, accuracy, tta_accuracy (if `tta`), seconds, epochs (trained, all phases)
-    "Train once with the chapter's techniques switched as given, and score on the validation set"
-    phases = check_settings(**locals())
-    export_file = Path(export.replace('{seed}', str(seed))) if export else None
+    "Train once with the chapter's techniques switched as `settings` say, and score on the validation set"
+    s = dataclasses.replace(settings, **kwargs) if settings else TrainSettings(**kwargs)
+    phases, seed = s.phases, s.seed
+    export_file = Path(s.export.replace('{seed}', str(seed))) if s.export else None
     if export_file: export_file.parent.mkdir(parents=True, exist_ok=True)   # now, not after the training
-    model, opt_func = build_model(arch, act, sa, pool), get_opt(opt)
-    dls_fn = partial(get_dls, path=path, noise=noise, normalize=normalize, min_scale=min_scale, fast=fast, per_class=per_class, seed=seed)
+    model, opt_func = build_model(s.arch, s.act, s.sa, s.pool), get_opt(s.opt)
+    dls_fn = partial(get_dls, path=s.path, noise=s.noise, normalize=s.normalize, min_scale=s.min_scale, fast=s.fast,
+                     per_class=s.per_class, seed=seed)
     def phase_dls(bs, size):
         "A later phase's DataLoaders: the same images as the first (`per_class` picks them by `seed`), new random draws"
         dls = dls_fn(bs, size)
-        reseed(dls, phase_seed(seed, [p.size for p in phases].index(size)), deterministic)
+        reseed(dls, phase_seed(seed, [p.size for p in phases].index(size)), s.deterministic)
         return dls
-    learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size), model, seed, precision, channels_last, deterministic,
-                           opt_func=opt_func, wd=wd, cbs=MixUp(mixup) if mixup else None,
-                           loss_func=LabelSmoothingCrossEntropyFlat(eps=smoothing) if smoothing else None)
+    learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size), model, seed, s.precision, s.channels_last, s.deterministic,
+                           opt_func=opt_func, wd=s.wd, cbs=MixUp(s.mixup) if s.mixup else None,
+                           loss_func=LabelSmoothingCrossEntropyFlat(eps=s.smoothing) if s.smoothing else None)
     start = time.perf_counter()
-    if sched == 'one_cycle': n_epochs = len(train_progressive(learn, phases, phase_dls, reuse_dls=True))
+    if s.sched == 'one_cycle': n_epochs = len(train_progressive(learn, phases, phase_dls, reuse_dls=True))
     else:
-        learn.fit_flat_cos(epochs, lr)
-        n_epochs = epochs
+        learn.fit_flat_cos(s.epochs, s.lr)
+        n_epochs = s.epochs
     res = dict(seed=seed, accuracy=float(learn.validate()[1]), seconds=time.perf_counter() - start, epochs=n_epochs)
-    if tta:
+    if s.tta:
         preds, targs = learn.tta()
         res['tta_accuracy'] = float(accuracy(preds, targs))
     if export_file: learn.export(export_file)   # the model and the stock pipeline of its data (also after `fast`), no images
@@ -129,37 +141,36 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     return runs.drop(columns=['seed', 'epochs'], errors='ignore').agg(['mean', 'std', 'min', 'max']).T
 
 # %% ../nbs/machinery/05_train.ipynb #ddf38b45
-def train_runs(runs:int=1, seed:int=0, **kwargs) -> pd.DataFrame:
-    "`train_once(**kwargs)` for `runs` seeds from `seed`: one row per run"
+def train_runs(runs:int=1, # Runs, with seeds `seed`, `seed+1`, ...
+               **settings, # `TrainSettings` of the first run
+              ) -> pd.DataFrame: # One row per run
+    "`train_once` for `runs` seeds from the settings' `seed`: one row per run"
     if runs < 1: raise ValueError(f"runs must be at least 1, got {runs}")
-    if runs > 1 and (export := kwargs.get('export')) and '{seed}' not in export:
+    s = TrainSettings(**settings)
+    if runs > 1 and s.export and '{seed}' not in s.export:
         raise ValueError(f"With {runs} runs, each would overwrite the last export: put '{{seed}}' in the file name, e.g. 'model-{{seed}}.pkl'")
-    return pd.DataFrame([train_once(seed=seed + i, **kwargs) for i in progress_bar(range(runs), leave=False)])
+    return pd.DataFrame([train_once(s, seed=s.seed + i) for i in progress_bar(range(runs), leave=False)])
 
 # %% ../nbs/machinery/05_train.ipynb #f3d47014
-def main(path:str=None, size:int=128, epochs:int=5, bs:int=64, lr:float=3e-3, arch:str='xresnet50',
-         act:str='relu', sa:bool=False, pool:str='avg', opt:str='adam', sched:str='one_cycle', wd:float=None,
-         mixup:float=0., smoothing:float=0., schedule:str=None, tta:bool=False, noise:int=None,
-         normalize:bool=True, min_scale:float=0.75, precision:str='fp32', channels_last:bool=False, fast:bool=False,
-         deterministic:bool=True, per_class:int=None, seed:int=0, export:str=None,
-         runs:int=1,           # Runs, with seeds `seed`, `seed+1`, ...
+def main(runs:int=1,           # Runs, with seeds `seed`, `seed+1`, ...
          out:str='train.json', # Where to write settings, runs and summary
+         **settings:TrainSettings, # The options of one run
         ) -> dict:
     "Train Imagenette from scratch with the chapter's techniques, `runs` times, and report mean ± std"
-    settings = {k: v for k, v in locals().items() if k != 'out'}
+    s = TrainSettings(**settings)   # every setting checked before anything is written or trained
     Path(out).parent.mkdir(parents=True, exist_ok=True)   # before the runs, not after them
-    table = train_runs(**settings)
+    table = train_runs(runs, **settings)
     summary = summarize(table)
     print(summary.round(4).to_string())
     as_json = lambda df, orient: json.loads(df.to_json(orient=orient, double_precision=15))   # NaN (one run's std) as null
-    report = dict(settings=settings, runs=as_json(table, 'records'), summary=as_json(summary, 'index'))
+    report = dict(settings={**dataclasses.asdict(s), 'runs': runs}, runs=as_json(table, 'records'), summary=as_json(summary, 'index'))
     Path(out).write_text(json.dumps(report, indent=2, default=str, allow_nan=False))
     return report
 
 # %% ../nbs/machinery/05_train.ipynb #8647f439
 def cli():
     "Command-line entry point (`chapter7-train`, `python -m chapter7.train`)"
-    run_cli(main, docs_from=train_once)
+    run_cli(main)
 
 # %% ../nbs/machinery/05_train.ipynb #faac37a4
 #| eval: false

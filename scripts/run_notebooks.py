@@ -14,7 +14,10 @@ when the timeout expired. In 20 runs of 08 with a 20-s cell timeout, 15 runs had
 Each notebook runs in a process of its own, stopped after `NOTEBOOK_TIMEOUT` seconds (the slowest takes about
 a minute on a 2-core CPU), so nothing can hang the run. A cell slower than `SLOW_CELL` seconds is named in the
 log. Exits 1 if any notebook fails.
-Usage: python scripts/run_notebooks.py NOTEBOOK...
+With `--all-cells`, nothing is left out: every cell runs, as Jupyter's and Colab's Run All run them, flags or not
+(the lessons keep their long experiments behind a switch, not behind flags). `--limit SECONDS` fails a notebook
+that takes longer than that (default `NOTEBOOK_TIMEOUT`).
+Usage: python scripts/run_notebooks.py [--all-cells] [--limit SECONDS] NOTEBOOK...
 """
 from __future__ import annotations
 import re, subprocess, sys, tempfile, time
@@ -51,10 +54,10 @@ class PolledNotebookClient(NotebookClient):
         km.client_factory = PolledKernelClient
         return km
 
-def run_notebook(fn:str) -> None:
-    "Run notebook `fn` in an empty folder and a fresh kernel; raise as nbclient does if a cell fails"
+def run_notebook(fn:str, all_cells:bool=False) -> None:
+    "Run notebook `fn` in an empty folder and a fresh kernel (flagged cells left out unless `all_cells`); raise as nbclient does if a cell fails"
     nb = nbformat.read(fn, as_version=4)
-    nb.cells = [c for c in nb.cells if c.cell_type != 'code' or not SKIPPED.search(c.source)]
+    if not all_cells: nb.cells = [c for c in nb.cells if c.cell_type != 'code' or not SKIPPED.search(c.source)]
     started = {}
     def on_cell_start(cell, cell_index): started.update(index=cell_index, time=time.perf_counter())
     def on_cell_executed(cell, cell_index, execute_reply):
@@ -68,23 +71,30 @@ def run_notebook(fn:str) -> None:
             if 'index' in started: e.add_note(f"(cell {started['index']} of the notebook without its flagged cells)")
             raise
 
-def run_in_process(fn:str) -> bool:
-    "Run `fn` in a process of its own, stopped after `NOTEBOOK_TIMEOUT` seconds; whether it passed"
-    try: return subprocess.run([sys.executable, __file__, '--one', fn], timeout=NOTEBOOK_TIMEOUT).returncode == 0
-    except subprocess.TimeoutExpired: print(f'     {fn} still running after {NOTEBOOK_TIMEOUT} s', flush=True); return False
+def run_in_process(fn:str, all_cells:bool=False, limit:float=NOTEBOOK_TIMEOUT) -> bool:
+    "Run `fn` in a process of its own, stopped after `limit` seconds; whether it passed"
+    args = [sys.executable, __file__, '--one', fn] + (['--all-cells'] if all_cells else [])
+    try: return subprocess.run(args, timeout=limit).returncode == 0
+    except subprocess.TimeoutExpired: print(f'     {fn} still running after {limit:.0f} s', flush=True); return False
 
 if __name__ == '__main__':
     if sys.argv[1:2] == ['--one']:
-        try: run_notebook(sys.argv[2])
+        try: run_notebook(sys.argv[2], '--all-cells' in sys.argv[3:])
         except Exception as e: sys.exit(f'{type(e).__name__}: {e}'[-3000:] + ''.join(f'\n{n}' for n in getattr(e, '__notes__', [])))
         sys.exit(0)
     import chapter7
-    if not sys.argv[1:]: sys.exit(__doc__)
+    args = sys.argv[1:]
+    all_cells = '--all-cells' in args
+    if all_cells: args.remove('--all-cells')
+    limit = NOTEBOOK_TIMEOUT
+    if '--limit' in args:
+        i = args.index('--limit'); limit = float(args[i+1]); del args[i:i+2]
+    if not args: sys.exit(__doc__)
     print(f'chapter7 from {chapter7.__file__}', flush=True)
     failed = []
-    for fn in sys.argv[1:]:
+    for fn in args:
         start = time.perf_counter()
-        passed = run_in_process(fn)
+        passed = run_in_process(fn, all_cells, limit)
         print(f"{'ok  ' if passed else 'FAIL'} {fn} ({time.perf_counter() - start:.0f} s)", flush=True)
         if not passed: failed.append(fn)
     if failed: sys.exit(f'{len(failed)} notebook(s) failed: {", ".join(failed)}')

@@ -34,7 +34,7 @@ def test_commands_found():
 
 def check(module, opts:dict):
     "What each command checks before it reads any data"
-    if module is train: train.check_settings(**opts)
+    if module is train: train.TrainSettings(**{k: v for k, v in opts.items() if k not in ('runs', 'out')})
     elif module is experiments: experiments.select_experiments(opts['only'])
     else: bench.check_configs(opts['configs']); bench.get_arch(opts['arch']); bench.get_opt(opts['opt'])
 
