@@ -34,19 +34,21 @@ def _settings_class(func, param):
     return ann if dataclasses.is_dataclass(ann) else None
 
 def _options(func) -> list:
-    "(name, annotation, default) of each option of `func`: a `**settings` dataclass's fields, then its keyword arguments"
+    "(name, annotation, default) of `func`'s options: a `**settings` dataclass's fields, then its keyword arguments"
     settings, own = [], []
     for name, param in inspect.signature(func).parameters.items():
         if param.kind == param.VAR_KEYWORD:
-            if (cls := _settings_class(func, param)) is not None: settings = [(f.name, f.type, f.default) for f in dataclasses.fields(cls)]
+            if (cls := _settings_class(func, param)) is not None:
+                settings = [(f.name, f.type, f.default) for f in dataclasses.fields(cls)]
         else: own.append((name, param.annotation, param.default))
     return settings + own   # the settings first: they say what runs, the command's own options how
 
 def _docs(obj) -> dict: return field_docs(obj) if dataclasses.is_dataclass(obj) else docments(obj)
 
-def parser_for(func,          # The command's function: its keyword arguments (and a `**settings` dataclass's fields) become options
-               docs_from=None, # A function or dataclass whose docments document the options `func`'s own don't
-              ) -> argparse.ArgumentParser:
+def parser_for(
+    func, # The command's function: its keyword arguments (and a `**settings` dataclass's fields) become options
+    docs_from=None, # A function or dataclass whose docments document the options `func`'s own don't
+) -> argparse.ArgumentParser:
     "A parser for `func`'s options, typed by their annotations, documented by their docments (or `docs_from`'s)"
     p = argparse.ArgumentParser(description=func.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     docs = {**(_docs(docs_from) if docs_from else {}), **{k: v for k, v in docments(func).items() if v}}
@@ -56,7 +58,8 @@ def parser_for(func,          # The command's function: its keyword arguments (a
         flags = list(dict.fromkeys([f"--{name.replace('_', '-')}", f'--{name}']))
         ann = ann if isinstance(ann, str) else getattr(ann, '__name__', None) or str(ann)   # `float | None` has no name
         ann = ann.replace(' ', '').replace('|None', '')   # `int|None`: an int, or the default
-        if ann == 'bool': p.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=default, help=docs.get(name))
+        if ann == 'bool': p.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=default,
+                                         help=docs.get(name))
         else: p.add_argument(*flags, dest=name, type=_TYPES.get(ann, str), default=default, help=docs.get(name))
     return p
 
@@ -65,4 +68,5 @@ def run_cli(func, argv:list|None=None, docs_from=None):
     "Parse `argv` (default: the command line) for `func` and call it; bad input exits with a one-line error"
     p = parser_for(func, docs_from)
     try: return func(**vars(p.parse_args(argv)))
-    except (ValueError, FileNotFoundError, NotADirectoryError, DataUnavailable) as e: p.exit(2, f'{p.prog}: error: {e}\n')
+    except (ValueError, FileNotFoundError, NotADirectoryError, DataUnavailable) as e:
+        p.exit(2, f'{p.prog}: error: {e}\n')

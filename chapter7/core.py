@@ -30,19 +30,21 @@ def choose(kind:str, name:str, choices:dict):
 # %% ../nbs/machinery/00_core.ipynb #06faa728
 def check_precision(precision:str) -> str:
     "Raise unless `precision` is 'fp32', or mixed precision 'fp16' or 'bf16'"
-    if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
+    if precision not in ('fp32', 'fp16', 'bf16'):
+        raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
     return precision
 
 # %% ../nbs/machinery/00_core.ipynb #35e39fe3
 def sync_device(device):
-    "Wait for `device`'s queued work, so that a timer reads work done rather than work queued (nothing to wait for on a CPU)"
+    "Wait for `device`'s queued work, so a timer reads work done rather than work queued (nothing to wait for on a CPU)"
     if device is not None and torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
 
 # %% ../nbs/machinery/00_core.ipynb #b08538b9
 class DeviceReads(TorchDispatchMode):
     "Count, inside a `with` block, what copies a tensor's values to Python or the CPU: on a GPU, each waits for it"
     def __init__(self, methods=('cpu', 'tolist'), # `Tensor` methods counted
-                 ops=('_local_scalar_dense', '_linalg_check_errors', 'nonzero', 'masked_select', 'equal', 'index'), # Counted ('index': by a mask)
+                 # Counted ('index': by a mask)
+                 ops=('_local_scalar_dense', '_linalg_check_errors', 'nonzero', 'masked_select', 'equal', 'index'),
                 ):
         super().__init__()
         self.methods, self.ops = methods, set(ops)
@@ -64,14 +66,16 @@ class DeviceReads(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = func.overloadpacket.__name__
-        counted = name in self.ops and (name != 'index' or any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1]))
+        counted = name in self.ops and (name != 'index' or any(i is not None and i.dtype in (torch.bool, torch.uint8)
+                                                               for i in args[1]))
         self.n += self.depth == 0 and counted   # not the operations inside a counted method
         return func(*args, **(kwargs or {}))
 
 # %% ../nbs/machinery/00_core.ipynb #44e9c4b4
 def save_atomically(fn:Path, save:Callable):
     "`save(path)` to a temporary name of its own, then rename: no half-written cache, even with two builds at once"
-    tmp = fn.with_name(f'{fn.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{fn.suffix}')   # uuid: the seeded RNGs stay untouched
+    # uuid: the seeded RNGs stay untouched
+    tmp = fn.with_name(f'{fn.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{fn.suffix}')
     try: save(tmp); tmp.replace(fn)
     except BaseException: tmp.unlink(missing_ok=True); raise   # a full disk or Ctrl-C leaves nothing behind
 
@@ -99,7 +103,7 @@ def show_solution(func,                  # The function (or class) whose source 
 RUNS_ENV = 'CHAPTER7_RUNS'
 
 def runs_folder() -> Path:
-    "Where `save_results` writes: `$CHAPTER7_RUNS`, else `my-results/` in the current folder (never the project's `results/`)"
+    "Where `save_results` writes: `$CHAPTER7_RUNS`, else `./my-results/` (never the project's `results/`)"
     return Path(os.environ.get(RUNS_ENV) or 'my-results').expanduser()
 
 def save_results(obj,                    # A DataFrame, saved as CSV, or a dict, saved as JSON

@@ -27,7 +27,7 @@ def _clone_results() -> Path|None:
         if (p/'settings.ini').exists() and (p/'results').is_dir(): return p/'results'
 
 def results_folder() -> Path|None:
-    "The project's measurements: `$CHAPTER7_RESULTS`, else the `results/` folder of this clone of the project, else None"
+    "The project's measurements: `$CHAPTER7_RESULTS`, else the `results/` folder of this clone, else None"
     if env := os.environ.get(RESULTS_ENV):
         if not Path(env).expanduser().is_dir(): raise FileNotFoundError(f"{RESULTS_ENV}={env} is not a folder")
         return Path(env).expanduser()
@@ -46,7 +46,8 @@ def result_file(name:str, # Path under `results/`, e.g. 'mixup/cpu-xresnet18-64p
         dest.parent.mkdir(parents=True, exist_ok=True)
         try: urllib.request.urlretrieve(f'{RESULTS_URL}/{name}', dest)
         except OSError as e:
-            raise FileNotFoundError(f"Could not fetch results/{name} ({e}): clone the project, or set {RESULTS_ENV} to its results folder") from e
+            raise FileNotFoundError(f"Could not fetch results/{name} ({e}): clone the project, "
+                                    f"or set {RESULTS_ENV} to its results folder") from e
     return dest
 
 # %% ../nbs/machinery/08_results.ipynb #0a4ee47f
@@ -69,7 +70,7 @@ def read_result(name:str, # Path under `results/`, e.g. 'mixup/cpu-xresnet18-64p
 # %% ../nbs/machinery/08_results.ipynb #edecd2fe
 def measured_table(names:list,            # Results files, as for `read_result`
                    columns:list|None=None, # Columns to keep after device and seed; default all
-                   **fixed,                # Columns that a file lacks, with the value every run of it had, e.g. `seed=42`
+                   **fixed,                # Columns a file lacks, with the value every run of it had, e.g. `seed=42`
                   ) -> pd.DataFrame:
     "One row per run of the results files `names`, device and seed first"
     frames = []

@@ -16,8 +16,9 @@ a minute on a 2-core CPU), so nothing can hang the run. A cell slower than `SLOW
 log. Exits 1 if any notebook fails.
 With `--all-cells`, nothing is left out: every cell runs, as Jupyter's and Colab's Run All run them, flags or not
 (the lessons keep their long experiments behind a switch, not behind flags). `--limit SECONDS` fails a notebook
-that takes longer than that (default `NOTEBOOK_TIMEOUT`).
-Usage: python scripts/run_notebooks.py [--all-cells] [--limit SECONDS] NOTEBOOK...
+that takes longer than that (default `NOTEBOOK_TIMEOUT`). `--times FILE` saves each notebook's seconds as CSV, with the
+device, the date and the command, when every notebook passed.
+Usage: python scripts/run_notebooks.py [--all-cells] [--limit SECONDS] [--times FILE] NOTEBOOK...
 """
 from __future__ import annotations
 import re, subprocess, sys, tempfile, time
@@ -84,17 +85,28 @@ if __name__ == '__main__':
         sys.exit(0)
     import chapter7
     args = sys.argv[1:]
+    command = ' '.join(['python scripts/run_notebooks.py', *args])
     all_cells = '--all-cells' in args
     if all_cells: args.remove('--all-cells')
-    limit = NOTEBOOK_TIMEOUT
+    limit, times = NOTEBOOK_TIMEOUT, None
     if '--limit' in args:
         i = args.index('--limit'); limit = float(args[i+1]); del args[i:i+2]
+    if '--times' in args:
+        i = args.index('--times'); times = args[i+1]; del args[i:i+2]
     if not args: sys.exit(__doc__)
     print(f'chapter7 from {chapter7.__file__}', flush=True)
-    failed = []
+    failed, seconds = [], {}
     for fn in args:
         start = time.perf_counter()
         passed = run_in_process(fn, all_cells, limit)
-        print(f"{'ok  ' if passed else 'FAIL'} {fn} ({time.perf_counter() - start:.0f} s)", flush=True)
+        seconds[fn] = time.perf_counter() - start
+        print(f"{'ok  ' if passed else 'FAIL'} {fn} ({seconds[fn]:.0f} s)", flush=True)
         if not passed: failed.append(fn)
     if failed: sys.exit(f'{len(failed)} notebook(s) failed: {", ".join(failed)}')
+    if times:
+        import datetime, pandas as pd
+        from pathlib import Path
+        from chapter7.core import device_name
+        Path(times).parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(dict(notebook=[Path(f).stem for f in seconds], seconds=[round(v) for v in seconds.values()],
+                          device=device_name(), date=datetime.date.today().isoformat(), command=command)).to_csv(times, index=False)

@@ -58,15 +58,6 @@ def lab(tmp_path_factory):
     yield url, root
     proc.terminate(); proc.wait(timeout=30); log.close()
 
-@pytest.fixture(scope='module')
-def browser():
-    exe = find_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
-
 @pytest.fixture
 def page(browser):
     "A fresh page (and so a fresh JupyterLab window) for each test"

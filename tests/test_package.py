@@ -74,3 +74,41 @@ def test_clear_cache(synth, tmp_path):
     mb = cache_files(tmp_path).MB.sum()
     assert mb > 2.7 and clear_cache(tmp_path) == pytest.approx(mb)
     assert [f.name for f in tmp_path.iterdir()] == ['mine.txt']
+
+# Names that moved to the machinery modules, by the module a notebook, the README or a student's project imported them
+# from before: each still imports from there.
+MOVED = {
+    'data': ['is_whole_number', 'DeviceReads', 'save_results', 'device_name', 'device_tag', 'presize_image', 'presize_strip',
+             'cache_folder', 'presized_images', 'presized_strips', 'cache_files', 'clear_cache', 'CachedImage', 'LabelAt',
+             'RandomSquares', 'NoSyncPipeline', 'CachedImageDL', 'presized_arrays', 'CachedDataLoaders', 'cached_dataloaders'],
+    'normalization': ['reseed', 'check_precision', 'set_precision', 'seeded_learner'],
+    'mixup': ['TrainThroughput', 'fit_and_score'],
+    'bench': ['ARCHS', 'OPTIMIZERS', 'get_arch', 'warm_up', 'ForeachAdam', 'get_opt', 'RecordOnDevice', 'check_compile_mode',
+              'CompileModel', 'parser_for', 'run_cli'],
+    'train': ['train_once', 'train_runs', 'check_settings', 'parse_schedule', 'build_model', 'summarize'],
+}
+
+@pytest.mark.parametrize('module,name', [(m, n) for m, names in MOVED.items() for n in names])
+def test_moved_names_still_import(module, name):
+    obj = getattr(importlib.import_module(f'chapter7.{module}'), name)
+    homes = [m.name for m in pkgutil.iter_modules(chapter7.__path__)
+             if not m.name.startswith('_') and name in importlib.import_module(f'chapter7.{m.name}').__all__]
+    assert len(homes) == 1, (name, homes)   # defined, and exported, in exactly one module
+    assert obj is getattr(importlib.import_module(f'chapter7.{homes[0]}'), name)
+
+def test_unknown_name_is_an_attribute_error():
+    import chapter7.data
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"): chapter7.data.nope
+
+def test_no_private_names_cross_modules():
+    "No module imports another's private name: what is shared is public and documented"
+    import re
+    for fn in Path(chapter7.__file__).parent.glob('*.py'):
+        for line in fn.read_text().splitlines():
+            assert not re.match(r'\s*from \.\w* import .*\b_[a-zA-Z]', line), (fn.name, line)
+
+def test_package_lines_fit():
+    "At most 120 characters a line, but the first line of `__all__`, which nbdev wraps at 120 before prefixing `__all__ = `"
+    long = [(fn.name, i + 1) for fn in Path(chapter7.__file__).parent.glob('*.py') if fn.name != '_modidx.py'
+            for i, line in enumerate(fn.read_text().splitlines()) if len(line) > 120 and not line.startswith('__all__ = ')]
+    assert long == []

@@ -11,7 +11,7 @@ SKIP = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '*.egg-info')
 def project(tmp_path):
     "A copy of the project's sources, to run nbdev commands on without touching the checkout"
     for f in ('settings.ini', 'setup.py', 'README.md'): shutil.copy(ROOT/f, tmp_path/f)
-    for d in ('nbs', 'chapter7', 'scripts'): shutil.copytree(ROOT/d, tmp_path/d, ignore=SKIP)
+    for d in ('nbs', 'chapter7', 'scripts', 'results'): shutil.copytree(ROOT/d, tmp_path/d, ignore=SKIP)
     return tmp_path
 
 def changed_files(a:Path, b:Path) -> list:
