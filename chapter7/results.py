@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown
 from fastcore.basics import listify
+from .core import save_atomically
 
 # %% auto #0
 __all__ = ['RESULTS_ENV', 'RESULTS_URL', 'results_folder', 'result_file', 'device_of', 'read_result', 'measured_table',
@@ -44,7 +45,7 @@ def result_file(name:str, # Path under `results/`, e.g. 'mixup/cpu-xresnet18-64p
     dest = Path.home()/'.cache'/'chapter7'/'results'/name
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
-        try: urllib.request.urlretrieve(f'{RESULTS_URL}/{name}', dest)
+        try: save_atomically(dest, lambda p: urllib.request.urlretrieve(f'{RESULTS_URL}/{name}', p))   # no half file
         except OSError as e:
             raise FileNotFoundError(f"Could not fetch results/{name} ({e}): clone the project, "
                                     f"or set {RESULTS_ENV} to its results folder") from e
