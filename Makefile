@@ -69,6 +69,6 @@ test-latest:
 	.venv-latest/bin/python -m pip install -q --upgrade fastai fastcore nbdev nbclient ipykernel albumentations pytest .
 	.venv-latest/bin/python -m pip install -q --force-reinstall --no-deps .
 	.venv-latest/bin/python -c "import fastai, fastcore, nbdev; print('fastai', fastai.__version__, 'fastcore', fastcore.__version__, 'nbdev', nbdev.__version__)"
-	cd tests && OMP_NUM_THREADS=1 ../.venv-latest/bin/pytest -q -p no:cacheprovider test_package.py test_cli.py test_commands.py
+	cd tests && OMP_NUM_THREADS=1 ../.venv-latest/bin/pytest -q -p no:cacheprovider test_package.py test_cli.py test_commands.py test_layouts.py test_own_data.py
 	CHAPTER7_RESULTS=$(CURDIR)/results OMP_NUM_THREADS=1 .venv-latest/bin/python scripts/run_notebooks.py \
 	  $(LESSONS) nbs/machinery/[0-9][0-9]_*.ipynb

@@ -9,6 +9,8 @@ import numpy as np, matplotlib.pyplot as plt, ipywidgets as widgets
 from fastai.vision.all import *
 from .core import *
 from .data import *
+from .core import check_number, check_seed, closing_previous
+from .data import as_rgb_image
 
 # %% auto #0
 __all__ = ['AUG_DEFAULTS', 'PAD_MODES', 'check_aug_params', 'augment_copies', 'aug_call', 'plot_augmentations',
@@ -27,6 +29,10 @@ def check_aug_params(**kwargs) -> dict:
     if unknown:
         raise ValueError(f"Unknown augmentation options {sorted(unknown)}; the explorer knows {list(AUG_DEFAULTS)}")
     p = {**AUG_DEFAULTS, **kwargs}
+    for k in ('do_flip', 'flip_vert'):
+        if not isinstance(p[k], (bool, np.bool_)): raise ValueError(f"{k} must be True or False, got {p[k]!r}")
+    for k in ('max_rotate', 'min_zoom', 'max_zoom', 'max_lighting', 'max_warp', 'p_affine', 'p_lighting', 'mult',
+              'min_scale'): check_number(p[k], k)   # a finite number
     for k in ('max_rotate', 'max_lighting', 'max_warp', 'mult'):
         if p[k] < 0: raise ValueError(f"{k} must be at least 0, got {p[k]}")
     for k in ('p_affine', 'p_lighting'):
@@ -40,16 +46,17 @@ def check_aug_params(**kwargs) -> dict:
     return p
 
 # %% ../nbs/08_augmentation.ipynb #88680a59
-def augment_copies(img:PILImage, # The image to augment
+def augment_copies(img, # The image to augment: a file path, a PIL image or a `PILImage`
                    n:int=8,      # Number of augmented copies
                    size:int=128, # Output size, as `aug_transforms(size=...)`
                    seed:int=0,   # Same seed, same random draws (the global random state is left as it was)
                    **kwargs      # `aug_transforms` options, see `AUG_DEFAULTS`
                   ) -> TensorImage: # `n` augmented copies, shaped (n, 3, size, size), values in [0, 1]
     "`n` copies of `img`, each augmented by `aug_transforms` as in a training batch"
-    if n < 1: raise ValueError(f"n must be at least 1, got {n}")
-    if not (is_whole_number(size) and size >= 1):
-        raise ValueError(f"size must be a whole number of pixels, at least 1, got {size!r}")
+    check_number(n, 'n', 1, whole=True); check_seed(seed)
+    if not (is_whole_number(size) and size >= 8):   # smaller, fastai's random crop can divide by zero
+        raise ValueError(f"size must be a whole number of pixels, at least 8, got {size!r}")
+    img = as_rgb_image(img)
     tfms = Pipeline(aug_transforms(size=size, **check_aug_params(**kwargs)), split_idx=0)
     img = Resize(size)(img, split_idx=1)   # centre crop to a `size` square, so every option's output has that size
     x = TensorImage(image2tensor(img).float().div(255)[None].repeat(n, 1, 1, 1))
@@ -65,13 +72,14 @@ def aug_call(size:int=128, # The `size` argument
              **kwargs,     # Options of `aug_transforms`
             ) -> str:      # The call, wrapped at 80 characters
     "The `aug_transforms` call that gives these options, naming only those that differ from the defaults"
+    check_number(size, 'size', 1, whole=True)
     given = {k: v for k, v in check_aug_params(**kwargs).items() if v != AUG_DEFAULTS[k]}
     fmt = lambda v: f'{v:g}' if isinstance(v, float) else repr(v)
     args = ', '.join(f'{k}={fmt(v)}' for k, v in {'size': size, **given}.items())
     return textwrap.fill(f"aug_transforms({args})", 80)
 
 # %% ../nbs/08_augmentation.ipynb #1957801b
-def plot_augmentations(img:PILImage,  # The image to augment
+def plot_augmentations(img,  # The image to augment: a file path, a PIL image or a `PILImage`
                        n:int=8,       # Number of augmented copies
                        size:int=128,  # Their size in pixels
                        seed:int=0,    # Seed of the random augmentations
@@ -79,6 +87,7 @@ def plot_augmentations(img:PILImage,  # The image to augment
                        **kwargs,      # Options of `aug_transforms`, e.g. `max_rotate=30`
                       ) -> plt.Figure: # A grid of the copies
     "Draw `n` copies of `img` augmented by `aug_transforms(**kwargs)` in a grid"
+    check_number(ncols, 'ncols', 1, whole=True)
     x = augment_copies(img, n, size, seed, **kwargs)
     nrows = (n + ncols - 1) // ncols
     fig, axs = plt.subplots(nrows, ncols, figsize=(2.2*ncols, 2.2*nrows), squeeze=False)
@@ -89,13 +98,14 @@ def plot_augmentations(img:PILImage,  # The image to augment
     return fig
 
 # %% ../nbs/08_augmentation.ipynb #133d448a
-def augmentation_widget(img:PILImage, # The image to augment
+def augmentation_widget(img, # The image to augment: a file path, a PIL image or a `PILImage`
                         n:int=8,      # Number of augmented copies
                         size:int=128, # Their size in pixels
                         **kwargs,     # Starting values of the sliders (`aug_transforms` options)
                        ) -> widgets.interactive: # Display it in a notebook
     "Controls over `aug_transforms` options that print the call and redraw `plot_augmentations`; `result` is the figure"
     p = check_aug_params(**kwargs)
+    img = as_rgb_image(img); augment_copies(img, n, size, **kwargs)   # a bad image, n or size fails here, not later
     named = dict(style={'description_width': '90px'})   # room for the longest option name
     def slider(k, lo, hi, step):   # the range stretches to keep a starting value outside it
         return widgets.FloatSlider(value=p[k], min=min(lo, p[k]), max=max(hi, p[k]), step=step, description=k,
@@ -108,13 +118,14 @@ def augmentation_widget(img:PILImage, # The image to augment
                     p_lighting=slider('p_lighting', 0, 1, 0.05), mult=slider('mult', 0, 3, 0.25),
                     pad_mode=widgets.Dropdown(options=PAD_MODES, value=p['pad_mode'], description='pad_mode', **named),
                     min_scale=slider('min_scale', 0.1, 1, 0.05))
+    @closing_previous   # each change closes the figure it replaces
     def draw(**options):
         print(aug_call(size, **options))   # to copy into a DataBlock's batch_tfms
         return plot_augmentations(img, n, size, **options)
     return widgets.interactive(draw, {'auto_display': False}, **controls)
 
 # %% ../nbs/08_augmentation.ipynb #5b0e5a15
-def plot_settings(img:PILImage,   # The image to augment
+def plot_settings(img,   # The image to augment: a file path, a PIL image or a `PILImage`
                   settings:dict,  # Title -> `aug_transforms` options, e.g. `{'rotate': dict(max_rotate=45)}`
                   n:int=2,        # Copies per setting
                   size:int=128,   # Their size in pixels
@@ -122,10 +133,11 @@ def plot_settings(img:PILImage,   # The image to augment
                  ) -> plt.Figure: # One row of images, each setting's title over its first copy
     "`n` augmented copies of `img` for each setting, side by side in one row: a still of `augmentation_widget`"
     if not settings: raise ValueError("Give at least one setting, e.g. {'defaults': {}}")
+    copies = {title: augment_copies(img, n, size, seed, **options) for title, options in settings.items()}
     k = len(settings) * n
     fig, axs = plt.subplots(1, k, figsize=(12, min(3, 12/k + 0.4)), squeeze=False)
     for i, (title, options) in enumerate(settings.items()):
-        for j, im in enumerate(augment_copies(img, n, size, seed, **options)):
+        for j, im in enumerate(copies[title]):
             show_image(im, ax=axs[0, i*n + j], title=title if j == 0 else None)
             axs[0, i*n + j].title.set(fontsize=8, ha='left', x=0)
     fig.tight_layout()
@@ -164,6 +176,7 @@ class AlbumentationsTransform(RandTransform):
 # %% ../nbs/08_augmentation.ipynb #49f7a8c9
 def albumentations_pipelines(size:int=128): # Side of the square images both pipelines produce
     "A random training pipeline and a deterministic validation pipeline of Albumentations for photos: `(train, valid)`"
+    check_number(size, 'size', 1, whole=True)
     try: import albumentations as A
     except ImportError as e:
         raise ImportError("albumentations_pipelines needs Albumentations: pip install albumentations") from e

@@ -8,7 +8,7 @@ import json, time, tempfile, inspect, argparse
 import pandas as pd
 from fastai.vision.all import *
 from fastcore.docments import docments
-from .core import sync_device, check_precision, device_name
+from .core import sync_device, check_precision, device_name, check_finite, check_output, save_json
 from .data import imagenette_path, imagenette_files, subset_files, check_per_class, get_dls
 from .fast_data import presized_arrays
 from .fast_train import (
@@ -17,7 +17,7 @@ from .learner import ARCHS, get_arch, seeded_learner, fit_and_score
 from .cli import parser_for, run_cli
 
 # %% auto #0
-__all__ = ['time_cache_build', 'check_configs', 'summarize_runs', 'benchmark', 'time_parts', 'main', 'cli']
+__all__ = ['time_cache_build', 'check_configs', 'summarize_runs', 'benchmark', 'time_parts', 'read_bench_report', 'main', 'cli']
 
 # %% ../nbs/machinery/06_bench.ipynb #56be0bf5
 def time_cache_build(path:Path, presize:int=160,
@@ -80,6 +80,9 @@ def benchmark(path:Path,               # Imagenette-style folder
               compile_mode:str|None=None,
               # Called with the runs so far (a DataFrame, a row each) after every run, e.g. to save them
               on_run=None,
+              # Rows of runs finished before (as in `attrs['runs']`): their (config, seed) pairs are not run again
+              done:list|None=None,
+              verify:bool=False,       # Open every image before the first run and list the unreadable ones
               **dls_kwargs,            # Passed to `get_dls` (e.g. `per_class` for a small run)
              ) -> pd.DataFrame: # `summarize_runs` of the runs, which are in its `attrs['runs']`
     "Train the chapter's recipe with each data pipeline in `configs` and each seed; mean results per config"
@@ -93,11 +96,15 @@ def benchmark(path:Path,               # Imagenette-style folder
                               record_on_device=False, compile=False, compile_mode=None),
                 'fast': dict(bs=bs, fast=True, lr=lr, precision='fp32', channels_last=channels_last, **loop),
                 'fast-tuned': dict(bs=tuned_bs, fast=True, lr=tuned_lr, precision='bf16', channels_last=True, **loop)}
-    rows, warmups = [], {}
+    rows, warmups = list(done or []), {}
+    finished = {(r['config'], r['seed']) for r in rows}
     for name in progress_bar(configs, leave=False):
         s = settings[name]
         for seed in seeds:
-            dls = get_dls(s['bs'], size, path=path, fast=s['fast'], seed=seed, cache_dir=cache_dir, **dls_kwargs)
+            if (name, seed) in finished: continue
+            dls = get_dls(s['bs'], size, path=path, fast=s['fast'], seed=seed, cache_dir=cache_dir, verify=verify,
+                          **dls_kwargs)
+            verify = False   # once is enough
             if name not in warmups: warmups[name] = warm_up(dls, model, s['precision'], s['channels_last'],
                                                             s['compile'], s['compile_mode'])
             r = fit_and_score(dls, model, epochs=epochs, lr=s['lr'], seed=seed, precision=s['precision'],
@@ -166,6 +173,26 @@ def time_parts(
     return res
 
 # %% ../nbs/machinery/06_bench.ipynb #45fd3979
+def read_bench_report(out:Path, # A report of `chapter7-bench`, or no file yet
+                      settings:dict, # The settings of the runs to add to it (all but configs and seeds)
+                     ) -> tuple: # The rows of its runs, and its cache build's seconds
+    "The runs `out` holds, made with `settings`; nothing when there is no `out`; an error for any other file"
+    if not out.exists(): return [], None
+    try: report = json.loads(out.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError): report = None   # cut short, or not text
+    if not (isinstance(report, dict) and {'device', 'results', 'runs', 'complete'} <= set(report)):   # someone else's
+        raise ValueError(f"--out {out} is not a report of chapter7-bench (one with 'device', 'results', 'runs' and "
+                         "'complete'), and is kept as it is: give another file")
+    if not report['runs']: return [], None
+    theirs = report.get('settings')
+    if theirs != settings:
+        differ = ('not recorded' if theirs is None else
+                  ', '.join(f"{k}={theirs.get(k)!r}" for k in sorted(set(settings) | set(theirs))
+                            if settings.get(k) != theirs.get(k)))
+        raise ValueError(f"--out {out} holds runs made with other settings ({differ}): give another file, "
+                         "or the same settings to add runs to it")
+    return report['runs'], report.get('cache_build_seconds')
+
 def main(path:str=None,        # Imagenette folder; default `imagenette_path(160)`
          epochs:int=5,         # Epochs per run
          bs:int=64,            # Batch size of `stock` and `fast`
@@ -177,7 +204,8 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
          tuned_lr:float=None,  # Learning rate of `fast-tuned`; default scaled from `lr`
          configs:str='stock,fast,fast-tuned', # Comma-separated configs to run
          per_class:int=None,   # Use at most this many images per class and split (quick checks)
-         cache_dir:str=None,   # Cache of the fast path
+         cache_dir:str=None,   # Cache of the fast path; default `$CHAPTER7_CACHE` or ~/.cache/chapter7
+         verify:bool=False,    # Open every image before the first run and list the unreadable ones
          # Optimizer of `fast` and `fast-tuned`: 'adam' (fastai's), 'foreach' (`ForeachAdam`) or 'ranger'
          opt:str='adam',
          record_on_device:bool=False, # Train `fast` and `fast-tuned` with `RecordOnDevice`
@@ -187,10 +215,11 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
          compile:bool=False,
          # `torch.compile`'s mode with `--compile`: e.g. 'reduce-overhead' records CUDA graphs (needs `--opt foreach`)
          compile_mode:str=None,
-         out:str='bench.json', # Where to save the results
+         out:str='bench.json', # Where to save the results, after every run; runs it holds already are not run again
         ):
     "Benchmark the chapter's recipe with the stock and the fast data pipelines"
     if epochs < 1 or seeds < 1: raise ValueError("epochs and seeds must be at least 1")
+    check_finite(lr=lr, tuned_lr=tuned_lr)
     if min(bs, tuned_bs, size) < 1:
         raise ValueError(f"bs, tuned_bs and size must be at least 1, got {bs}, {tuned_bs} and {size}")
     if lr <= 0 or (tuned_lr is not None and tuned_lr <= 0):
@@ -198,34 +227,46 @@ def main(path:str=None,        # Imagenette folder; default `imagenette_path(160
     # fail on a typo before any work
     get_arch(arch); get_opt(opt); check_compile_mode(compile_mode, opt, compile)
     configs = check_configs(configs); check_per_class(per_class)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)   # a missing folder must not throw away the runs at the end
+    # every file and folder it writes, now: a missing folder must not throw away the runs at the end
+    out = check_output(out, 'out')
+    fast = any(c.startswith('fast') for c in configs)     # `stock` alone needs no cache
+    if fast and cache_dir: check_output(cache_dir, 'cache_dir', folder=True)
     path = Path(path) if path else imagenette_path(160)
-    n_train = len(subset_files(imagenette_files(path), None, per_class, 0)
-                  .filter(lambda f: f.parent.parent.name == 'train'))
+    device = device_name()
+    # what a run added to the report must share with those in it (not the data folder: copies on other machines mix)
+    settings = dict(device=device, epochs=epochs, bs=bs, size=size, lr=lr, arch=arch, tuned_bs=tuned_bs,
+                    tuned_lr=tuned_lr, per_class=per_class, opt=opt, record_on_device=record_on_device,
+                    channels_last=channels_last, compile=compile, compile_mode=compile_mode)
+    done, build = read_bench_report(out, settings)
+    finished = {(r['config'], r['seed']) for r in done}
+    files = subset_files(imagenette_files(path), None, per_class, 0)
+    if verify and (bad := verify_images(files)):   # before the cache build, which would stop at the first
+        raise ValueError(f"{len(bad)} unreadable images: {', '.join(map(str, bad[:10]))}{' ...' * (len(bad) > 10)}; "
+                         "delete or replace them")
+    n_train = len(files.filter(lambda f: f.parent.parent.name == 'train'))
     for name, b, used in (('bs', bs, {'stock', 'fast'} & set(configs)),
                           ('tuned_bs', tuned_bs, 'fast-tuned' in configs)):
         if used and b > n_train:   # now, not after the other configs have trained
             raise ValueError(f"{name}={b} is more than the {n_train} training images: no full batch to train on; "
                              f"use a smaller {name}")
-    fast = any(c.startswith('fast') for c in configs)     # `stock` alone needs no cache
-    build = time_cache_build(path, max(160, round(size*1.25)), per_class) if fast else None
-    device = device_name()
+    if any(c.startswith('fast') and (c, s) not in finished for c in configs for s in range(seeds)):   # to train
+        build = time_cache_build(path, max(160, round(size*1.25)), per_class)
     def save(runs:pd.DataFrame, complete:bool=False) -> dict:
-        "Write the report of `runs` to `out`: after every run, so an interrupted benchmark keeps the runs it finished"
+        "Write the report of `runs` to `out` atomically, after every run: a benchmark stopped keeps its finished runs"
         records = lambda df: json.loads(df.to_json(orient='records'))
         report = dict(device=device, arch=arch, epochs=epochs, size=size, seeds=seeds, per_class=per_class, opt=opt,
                       record_on_device=record_on_device, channels_last=channels_last, compile=compile,
-                      compile_mode=compile_mode, cache_build_seconds=build, complete=complete,
+                      compile_mode=compile_mode, cache_build_seconds=build, complete=complete, settings=settings,
                       results=records(summarize_runs(runs).reset_index()), runs=records(runs))
-        Path(out).write_text(json.dumps(report, indent=2))
+        save_json(report, out, 'out', indent=2)
         return report
     res = benchmark(path, configs=configs, seeds=range(seeds), epochs=epochs, bs=bs, size=size, lr=lr, arch=arch,
                     tuned_bs=tuned_bs, tuned_lr=tuned_lr, cache_dir=cache_dir, opt=opt,
                     record_on_device=record_on_device, channels_last=channels_last, compile=compile,
-                    compile_mode=compile_mode, on_run=save, per_class=per_class)
+                    compile_mode=compile_mode, on_run=save, done=done, per_class=per_class)
     subset = '' if per_class is None else f', {per_class} images per class and split'
     print(f'{arch}, {epochs} epochs at {size} px on {device}{subset}; mean of {seeds} seeds'
-          + (f'; cache build {build:.1f} s' if fast else ''))
+          + (f'; cache build {build:.1f} s' if build is not None else ''))
     print(res.round(4).to_string())
     return save(res.attrs['runs'], complete=True)
 

@@ -4,12 +4,15 @@
 
 # %% ../nbs/machinery/04_cli.ipynb #69b08173
 from __future__ import annotations
-import io, inspect, argparse, tokenize, dataclasses, textwrap
+import io, os, re, sys, inspect, argparse, tokenize, dataclasses, textwrap
+from fnmatch import fnmatch
+from pathlib import Path
 from fastcore.docments import docments
 from .data import DataUnavailable
+from .core import option_flag
 
 # %% auto #0
-__all__ = ['field_docs', 'parser_for', 'run_cli']
+__all__ = ['field_docs', 'spell_choices', 'parser_for', 'os_error_line', 'run_cli']
 
 # %% ../nbs/machinery/04_cli.ipynb #bddddceb
 def field_docs(cls) -> dict:
@@ -45,6 +48,20 @@ def _options(func) -> list:
 
 def _docs(obj) -> dict: return field_docs(obj) if dataclasses.is_dataclass(obj) else docments(obj)
 
+def _namespace(obj) -> dict:
+    "The globals of the module that defines `obj`"
+    return vars(sys.modules[obj.__module__]) if getattr(obj, '__module__', None) in sys.modules else {}
+
+def spell_choices(doc:str|None, # An option's help, e.g. "Model: one of `ARCHS`"
+                  *namespaces:dict, # Where to look the names up, e.g. a module's globals
+                 ) -> str|None: # The help with each "one of `NAME`" followed by NAME's keys
+    "Spell out \"one of `NAME`\" in `doc` where NAME is a dict, list or tuple of `namespaces`: the help lists them"
+    def spell(m):
+        choices = next((ns[m[1]] for ns in namespaces if m[1] in ns), None)
+        if not isinstance(choices, (dict, list, tuple)): return m[0]
+        return f"one of {', '.join(map(str, choices))}"
+    return doc if doc is None else re.sub(r'one of `(\w+)`', spell, doc)
+
 def parser_for(
     func, # The command's function: its keyword arguments (and a `**settings` dataclass's fields) become options
     docs_from=None, # A function or dataclass whose docments document the options `func`'s own don't
@@ -52,8 +69,11 @@ def parser_for(
     "A parser for `func`'s options, typed by their annotations, documented by their docments (or `docs_from`'s)"
     p = argparse.ArgumentParser(description=func.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     docs = {**(_docs(docs_from) if docs_from else {}), **{k: v for k, v in docments(func).items() if v}}
+    spaces = [func.__globals__] + ([_namespace(docs_from)] if docs_from else [])
     for param in inspect.signature(func).parameters.values():
-        if param.kind == param.VAR_KEYWORD and (cls := _settings_class(func, param)): docs = {**field_docs(cls), **docs}
+        if param.kind == param.VAR_KEYWORD and (cls := _settings_class(func, param)):
+            docs, spaces = {**field_docs(cls), **docs}, spaces + [_namespace(cls)]
+    docs = {k: spell_choices(v, *spaces) for k, v in docs.items()}
     for name, ann, default in _options(func):
         flags = list(dict.fromkeys([f"--{name.replace('_', '-')}", f'--{name}']))
         ann = ann if isinstance(ann, str) else getattr(ann, '__name__', None) or str(ann)   # `float | None` has no name
@@ -64,9 +84,27 @@ def parser_for(
     return p
 
 # %% ../nbs/machinery/04_cli.ipynb #97e72a1a
+def os_error_line(e:OSError, # What failed
+                  options:dict, # The command's options by name, to find the path's among
+                 ) -> str: # e.g. "Permission denied: out/train.json (--out)"
+    "`e` as one line that names its path and the option the path came from (or is in, or is a pattern of)"
+    if e.filename is None: return str(e)
+    fn = Path(os.path.abspath(e.filename))
+    def concerns(v) -> bool:
+        if not isinstance(v, (str, Path)) or not str(v): return False
+        v = Path(os.path.abspath(os.path.expanduser(str(v))))
+        return (fn == v or v in fn.parents or fnmatch(str(fn), str(v).replace('{seed}', '*'))
+                # or `save_atomically`'s temporary file of it
+                or (fn.parent == v.parent and fn.name.startswith(v.stem + '.') and '.partial' in fn.name))
+    named = [option_flag(k) for k, v in options.items() if concerns(v)]
+    return f"{e.strerror or e}: {e.filename}" + (f" ({', '.join(named)})" if named else '')
+
 def run_cli(func, argv:list|None=None, docs_from=None):
     "Parse `argv` (default: the command line) for `func` and call it; bad input exits with a one-line error"
     p = parser_for(func, docs_from)
-    try: return func(**vars(p.parse_args(argv)))
-    except (ValueError, FileNotFoundError, NotADirectoryError, DataUnavailable) as e:
-        p.exit(2, f'{p.prog}: error: {e}\n')
+    opts = vars(p.parse_args(argv))
+    try: return func(**opts)
+    except (ValueError, DataUnavailable) as e: p.exit(2, f'{p.prog}: error: {e}\n')
+    # a missing, unwritable or full path
+    except OSError as e: p.exit(2, f'{p.prog}: error: {os_error_line(e, opts)}\n')
+    except KeyboardInterrupt: p.exit(130, f'{p.prog}: interrupted\n')

@@ -4,7 +4,8 @@
 
 # %% ../nbs/machinery/00_core.ipynb #4b8a0452
 from __future__ import annotations
-import os, re, json, uuid, numbers, inspect
+import os, re, json, math, uuid, numbers, inspect, tempfile, contextlib, functools
+from contextlib import contextmanager
 from pathlib import Path
 import pandas as pd
 from fastai.vision.all import *
@@ -13,8 +14,10 @@ import ipywidgets as widgets
 from IPython.display import Code
 
 # %% auto #0
-__all__ = ['LONG_RUNS_ENV', 'RUNS_ENV', 'is_whole_number', 'choose', 'check_precision', 'sync_device', 'DeviceReads',
-           'save_atomically', 'long_runs', 'show_solution', 'runs_folder', 'save_results', 'device_name', 'device_tag']
+__all__ = ['LONG_RUNS_ENV', 'RUNS_ENV', 'is_whole_number', 'choose', 'check_precision', 'check_finite', 'check_number',
+           'check_seed', 'closing_previous', 'sync_device', 'DeviceReads', 'save_atomically', 'option_flag',
+           'check_output', 'naming_path', 'save_json', 'long_runs', 'show_solution', 'runs_folder', 'save_results',
+           'device_name', 'device_tag']
 
 # %% ../nbs/machinery/00_core.ipynb #45a7960f
 def is_whole_number(v) -> bool:
@@ -33,6 +36,48 @@ def check_precision(precision:str) -> str:
     if precision not in ('fp32', 'fp16', 'bf16'):
         raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
     return precision
+
+# %% ../nbs/machinery/00_core.ipynb #beed3924
+def check_finite(**values): # Numbers by the name of their option; `None` passes
+    "Raise, naming the option, on the first of `values` that is NaN or infinite: no setting trains on those"
+    for name, v in values.items():
+        if v is not None and not math.isfinite(v): raise ValueError(f"{name} must be a finite number, got {v}")
+
+
+# %% ../nbs/machinery/00_core.ipynb #46651a73
+def check_number(v, # The value to check
+                 name:str, # Its name, for the error message
+                 lo:float|None=None, # Smallest value allowed
+                 hi:float|None=None, # Largest value allowed
+                 whole:bool=False, # It must be a whole number
+                 above:float|None=None, # It must be larger than this (e.g. 0 for a learning rate)
+                ):
+    "`v` if it is a finite number (a whole one if `whole`) from `lo` to `hi` and above `above`; else a clear error"
+    if isinstance(v, Tensor) and v.numel() == 1: v = v.item()
+    if not (is_whole_number(v) if whole else isinstance(v, numbers.Real) and not isinstance(v, bool)):
+        raise ValueError(f"{name} must be {'a whole number' if whole else 'a number'}, got {v!r}")
+    if not math.isfinite(v): raise ValueError(f"{name} must be a finite number, got {v}")
+    if (lo is not None and v < lo) or (hi is not None and v > hi) or (above is not None and v <= above):
+        bounds = [f'at least {lo}' if lo is not None else '', f'above {above}' if above is not None else '',
+                  f'at most {hi}' if hi is not None else '']
+        raise ValueError(f"{name} must be {' and '.join(b for b in bounds if b)}, got {v}")
+    return v
+
+def check_seed(seed:int) -> int:
+    "Raise unless `seed` is a whole number that NumPy, PyTorch and Python all take as a seed (0 to 2**32-1)"
+    return check_number(seed, 'seed', 0, 2**32 - 1, whole=True)
+
+# %% ../nbs/machinery/00_core.ipynb #483d4b1a
+def closing_previous(draw:Callable) -> Callable:
+    "`draw`, which returns a figure, made to close the one its previous call drew: a widget's redraws don't pile up"
+    last = []
+    @functools.wraps(draw)
+    def _redraw(*args, **kwargs):
+        while last: plt.close(last.pop())
+        fig = draw(*args, **kwargs)
+        if isinstance(fig, plt.Figure): last.append(fig)
+        return fig
+    return _redraw
 
 # %% ../nbs/machinery/00_core.ipynb #35e39fe3
 def sync_device(device):
@@ -77,7 +122,51 @@ def save_atomically(fn:Path, save:Callable):
     # uuid: the seeded RNGs stay untouched
     tmp = fn.with_name(f'{fn.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{fn.suffix}')
     try: save(tmp); tmp.replace(fn)
-    except BaseException: tmp.unlink(missing_ok=True); raise   # a full disk or Ctrl-C leaves nothing behind
+    except BaseException:   # a full disk or Ctrl-C leaves nothing behind, and the clean-up never hides why
+        with contextlib.suppress(OSError): tmp.unlink(missing_ok=True)
+        raise
+
+# %% ../nbs/machinery/00_core.ipynb #421e5c5d
+def option_flag(option:str) -> str:
+    "How the command line spells `option`: '--cache-dir' for 'cache_dir'"
+    return '--' + option.replace('_', '-')
+
+def check_output(path:str|Path, # A file a command will write (a folder, with `folder`)
+                 option:str,    # The command-line option it came from, e.g. 'out', named in the error
+                 folder:bool=False, # `path` is a folder to write files in, not a file
+                ) -> Path: # `path`, with its folder made
+    "Make `path`'s folder and try making a file in it, before any work: raise, naming `path` and `option`, if it fails"
+    path, flag = Path(path).expanduser(), option_flag(option)
+    if not folder and path.is_dir(): raise ValueError(f"{flag} {path} is a folder: give a file name (in it, say)")
+    where = path if folder else path.parent
+    if where.exists() and not where.is_dir(): raise ValueError(f"{flag} {path}: {where} is a file, not a folder")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=where): pass   # can a file be made there?
+    except OSError as e: raise ValueError(f"{flag} {path}: cannot write in {where}: {e.strerror or e}") from None
+    return path
+
+@contextmanager
+def naming_path(path:str|Path, # The file written in the block
+                option:str|None, # The command-line option it came from; `None`: an error as it is
+               ):
+    "Re-raise an `OSError` in the block (a full disk, say) as one line naming `path` and its command-line `option`"
+    try: yield
+    except OSError as e:
+        if option is None: raise
+        raise OSError(f"Cannot write {path} ({option_flag(option)}): {e.strerror or e}") from e
+
+def save_json(obj,                   # What to write: a dict or a list
+              fn:str|Path,           # The file
+              option:str|None=None,  # The command-line option `fn` came from, named in an error
+              **kwargs,              # Passed to `json.dumps`, e.g. `indent=2`
+             ) -> Path: # `fn`
+    "Write `obj` to `fn` as JSON atomically (`save_atomically`): an interrupted write leaves the last whole file"
+    fn = Path(fn)
+    text = json.dumps(obj, **kwargs)   # a value JSON can't hold fails before the file is touched
+    with naming_path(fn, option): save_atomically(fn, lambda p: p.write_text(text))
+    return fn
+
 
 # %% ../nbs/machinery/00_core.ipynb #a63faca3
 LONG_RUNS_ENV = 'CHAPTER7_LONG_RUNS'

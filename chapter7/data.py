@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #b3ee7bc4
 from __future__ import annotations
-import os, random, shutil, warnings
+import os, re, random, shutil, warnings, inspect, functools
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
@@ -12,10 +12,12 @@ from fastai.vision.all import *
 from .core import is_whole_number
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'SYNTHETIC_MARK', 'ImageOpenBlock',
+__all__ = ['DATA_ENV', 'IMAGENETTE_URLS', 'IMAGENETTE_CLASSES', 'NOISE_LEVELS', 'SYNTHETIC_MARK', 'ImageOpenBlock', 'VALID_NAMES',
            'DataUnavailable', 'imagenette_path', 'try_imagenette', 'class_name', 'make_synthetic_imagenette',
-           'imagenette_files', 'open_image', 'check_noise', 'ImagenetteLabeller', 'check_sizes', 'check_per_class',
-           'check_min_scale', 'subset_files', 'get_dls', 'channel_stats', 'batch_stats']
+           'imagenette_files', 'UnreadableImage', 'open_image', 'as_rgb_image', 'check_noise', 'read_labels_csv',
+           'ImagenetteLabeller', 'LabelLookup', 'check_sizes', 'check_per_class', 'check_min_scale', 'subset_files',
+           'find_valid_folder', 'folders_of', 'check_valid_pct', 'labelled_files', 'subset_items', 'get_dls',
+           'check_dls_fn', 'build_dls', 'channel_stats', 'batch_stats']
 
 # %% ../nbs/00_data.ipynb #d873427b
 DATA_ENV = 'CHAPTER7_DATA'
@@ -157,6 +159,13 @@ def imagenette_files(path:str|Path, # A folder laid out like Imagenette: `train/
     return files
 
 # %% ../nbs/00_data.ipynb #88598ab4
+class UnreadableImage(ValueError):
+    "An image file that can't be read. Re-raised from a DataLoader worker, its message still starts with the file"
+    def __init__(self, msg:str):
+        named = re.search(r'UnreadableImage: (Cannot read image .*)', msg)   # the worker's own message, at the end
+        if named: msg = f"{named.group(1)}\n(in a DataLoader worker, whose traceback follows)\n{msg}"
+        super().__init__(msg)
+
 def open_image(fn:str|Path) -> PILImage:
     "Open `fn` as an RGB `PILImage`, with an error naming the file when it is not a readable image"
     try:
@@ -164,11 +173,23 @@ def open_image(fn:str|Path) -> PILImage:
         im.load()
         return im
     except Exception as e:
-        raise ValueError(f"Cannot read image {fn}: {type(e).__name__}: {e}. Delete or replace it "
-                         f"(fastai's `verify_images` lists every unreadable file).") from e
+        raise UnreadableImage(f"Cannot read image {fn}: {type(e).__name__}: {e}. Delete or replace it "
+                              f"(get_dls(..., verify=True) lists every unreadable file).") from e
 
 # %% ../nbs/00_data.ipynb #6550ce46
 ImageOpenBlock = TransformBlock(type_tfms=open_image, batch_tfms=IntToFloatTensor)
+
+# %% ../nbs/00_data.ipynb #7d96c2eb
+def as_rgb_image(img, # A file path (str or Path), a PIL image or a fastai `PILImage`
+                 what:str='img', # Its name, for the error message
+                ) -> PILImage:
+    "`img` as an RGB `PILImage`, as `PILImage.create` opens files: transparency dropped, grey and palettes made RGB"
+    if isinstance(img, (str, Path)): return open_image(img)   # an error naming the file if it is not an image
+    if not isinstance(img, Image.Image):
+        raise TypeError(f"{what} must be an image: a file path, a PIL image or a fastai PILImage, "
+                        f"got {type(img).__name__}")
+    if isinstance(img, PILImage) and img.mode == 'RGB': return img
+    return PILImage(img.convert('RGB'))   # a loaded copy: the caller's image stays as it was
 
 # %% ../nbs/00_data.ipynb #926a75d4
 def check_noise(noise:int|None) -> int|None:
@@ -176,6 +197,39 @@ def check_noise(noise:int|None) -> int|None:
     if noise is not None and not (is_whole_number(noise) and noise in NOISE_LEVELS):
         raise ValueError(f"noise must be one of {NOISE_LEVELS} (percent of wrong labels), not {noise!r}")
     return noise
+
+# %% ../nbs/00_data.ipynb #70c66416
+def read_labels_csv(csv:str|Path,                # A CSV file with one row per image
+                    fn_col:int|str=0,             # Column of file names (name or position)
+                    label_col:int|str=1,          # Column of labels (name or position)
+                    valid_col:int|str|None=None,  # Column that is true for validation images, if any
+                   ) -> pd.DataFrame: # Columns `fname` and `label` (strings), and `is_valid` if `valid_col`
+    "Read a labels CSV, with errors that name the file, and the row and column of a bad value"
+    csv = Path(csv).expanduser()
+    if not csv.is_file(): raise FileNotFoundError(f"No such labels file: {csv}")
+    try: df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{csv} is not a readable CSV file: {e}") from e
+    def column(col, arg):
+        if isinstance(col, int) and not isinstance(col, bool) and 0 <= col < len(df.columns): return df.columns[col]
+        if col in df.columns: return col
+        raise ValueError(f"{csv} has no column {col!r} ({arg}); its columns: {list(df.columns)}")
+    cols = {'fname': column(fn_col, 'fn_col'), 'label': column(label_col, 'label_col')}
+    if valid_col is not None: cols['is_valid'] = column(valid_col, 'valid_col')
+    out = pd.DataFrame({k: df[c].str.strip() for k, c in cols.items()})
+    for k in ('fname', 'label'):
+        if (empty := out.index[out[k] == '']).size:   # row numbers as a spreadsheet shows them: the header is row 1
+            raise ValueError(f"{csv}, row {empty[0] + 2}, column {cols[k]!r}: empty ({empty.size} such rows)")
+    if (dup := out.index[out.fname.duplicated()]).size:
+        raise ValueError(f"{csv}, row {dup[0] + 2}, column {cols['fname']!r}: {out.fname[dup[0]]} is listed twice")
+    if valid_col is not None:
+        truth = {'true': True, '1': True, 'yes': True, 'false': False, '0': False, 'no': False}
+        flags = out.is_valid.str.lower().map(truth)
+        if (bad := out.index[flags.isna()]).size:
+            raise ValueError(f"{csv}, row {bad[0] + 2}, column {cols['is_valid']!r}: {out.is_valid[bad[0]]!r} is "
+                             "not true or false")
+        out['is_valid'] = flags.astype(bool)
+    return out
 
 # %% ../nbs/00_data.ipynb #12315a10
 class ImagenetteLabeller:
@@ -186,8 +240,8 @@ class ImagenetteLabeller:
         check_noise(noise)
         csv = self.path/'noisy_imagenette.csv'
         if not csv.exists(): raise FileNotFoundError(f"Noisy labels need {csv}, which is missing")
-        df = pd.read_csv(csv)
-        self.noisy = dict(zip(df.path, df[f'noisy_labels_{noise}']))
+        df = read_labels_csv(csv, 'path', f'noisy_labels_{noise}')
+        self.noisy = dict(zip(df.fname, df.label))
 
     def __call__(self, fn:Path) -> str:
         if self.noisy is None: return class_name(fn.parent.name)
@@ -204,6 +258,11 @@ class ImagenetteLabeller:
         if outside:
             raise ValueError(f"{len(outside)} noisy labels name classes left out (e.g. {outside[0]} is labelled "
                              f"{class_name(self.noisy[outside[0]])}): use noisy labels with all the classes")
+
+class LabelLookup:
+    "Label an image file by looking it up in a table (for labels from a CSV or file names)"
+    def __init__(self, labels:dict): self.labels = labels   # file -> label
+    def __call__(self, fn:Path) -> str: return self.labels[fn]
 
 # %% ../nbs/00_data.ipynb #9b4a885d
 def check_sizes(bs:int,                # Batch size
@@ -251,49 +310,211 @@ def subset_files(files:L, classes, per_class, seed) -> L:
     rng = random.Random(seed)
     return L(f for g in groups.values() for f in rng.sample(g, min(per_class, len(g))))
 
+# %% ../nbs/00_data.ipynb #ffb4eec7
+VALID_NAMES = ('valid', 'val', 'validation')   # validation folder names found without `valid_name`
+
+def find_valid_folder(path:Path,               # The data folder
+                      valid_name:str|None=None, # Its validation folder's name; default: the one of `VALID_NAMES`
+                     ) -> str|None: # The folder's name, or `None` when there is none
+    "Name of the validation folder of `path`: `valid_name`, or the only one of `VALID_NAMES` present"
+    if valid_name is not None:
+        if not (path/valid_name).is_dir():
+            raise FileNotFoundError(f"{path} has no '{valid_name}' folder (valid_name); "
+                                    f"its folders: {folders_of(path)}")
+        return valid_name
+    found = [n for n in VALID_NAMES if (path/n).is_dir()]
+    if len(found) > 1: raise ValueError(f"{path} has several validation folders {found}: pick one with valid_name=")
+    return first(found)
+
+def folders_of(path:Path) -> list:
+    "Names of the folders in `path`, for error messages"
+    return sorted(p.name + '/' for p in path.iterdir() if p.is_dir() and not p.name.startswith('.'))
+
+# %% ../nbs/00_data.ipynb #7efb6c1e
+def check_valid_pct(valid_pct:float|None) -> float|None:
+    "Raise unless `valid_pct` is `None` or a share strictly between 0 and 1"
+    if valid_pct is not None and not (isinstance(valid_pct, (int, float)) and 0 < valid_pct < 1):
+        raise ValueError(f"valid_pct is the share of images kept for validation, strictly between 0 and 1; "
+                         f"got {valid_pct!r}")
+    return valid_pct
+
+def labelled_files(path:str|Path,                # The data folder
+                   valid_name:str|None=None,     # Validation folder; default `valid`, `val` or `validation`
+                   valid_pct:float|None=None,    # Split at random instead, keeping this share for validation
+                   label_pat:str|None=None,      # Label = first group of this regex on the file name
+                   labels_csv:str|Path|None=None, # Labels (and maybe the split) from this CSV; relative to `path`
+                   fn_col:int|str=0,             # `labels_csv`'s column of file names, relative to `path`
+                   label_col:int|str=1,          # `labels_csv`'s column of labels
+                   valid_col:int|str|None=None,  # `labels_csv`'s column, true for validation images
+                   seed:int=0,                   # Seed of the random split
+                  ) -> pd.DataFrame: # Columns `file` (a `Path`), `label` and `is_valid`, one row per image
+    "Each image of `path` with its label and split, read from any of the layouts fastai users have"
+    path = Path(path).expanduser()
+    if not path.exists(): raise FileNotFoundError(f"No such folder: {path}")
+    if not path.is_dir(): raise NotADirectoryError(f"Not a folder: {path}")
+    check_valid_pct(valid_pct)
+    if label_pat is not None and labels_csv is not None: raise ValueError("Give label_pat or labels_csv, not both")
+    if valid_col is not None and labels_csv is None: raise ValueError("valid_col is a column of labels_csv: give both")
+    if valid_pct is not None and valid_col is not None: raise ValueError("Give valid_pct or valid_col, not both")
+    vname = None
+    if valid_pct is None and valid_col is None:   # the split comes from the folders
+        vname = find_valid_folder(path, valid_name)
+        if vname is None or not (path/'train').is_dir():
+            raise ValueError(f"{path} has no {'train' if vname else 'validation'} folder (its folders: "
+                             f"{folders_of(path)}): to split at random, give valid_pct=0.2; to name the validation "
+                             "folder, valid_name=...; or use folders train/ and valid/")
+    if labels_csv is not None:
+        csv = Path(labels_csv).expanduser()
+        df = read_labels_csv(csv if csv.is_absolute() else path/csv, fn_col, label_col, valid_col)
+        files, labels = L(path/f for f in df.fname), list(df.label)
+        if missing := [(i, f) for i, f in enumerate(files) if not f.is_file()]:
+            raise FileNotFoundError(f"{labels_csv}, row {missing[0][0] + 2}: no such image {missing[0][1]} "
+                                    f"({len(missing)} missing; file names are relative to {path})")
+    else:
+        files = get_image_files(path, folders=['train', vname] if vname else None)
+        if not files: raise ValueError(f"{path} has no images ({', '.join(sorted(image_extensions)[:5])}, ...)")
+        if label_pat is not None:
+            found = [re.search(label_pat, f.name) for f in files]
+            if bad := [f for f, m in zip(files, found) if not (m and m.groups())]:
+                raise ValueError(f"label_pat {label_pat!r} finds no label (its first group) in {len(bad)} file names, "
+                                 f"e.g. {bad[0].name}")
+            labels = [m.group(1) for m in found]
+        else:
+            depth = len(path.parts) + (3 if vname else 2)   # [<split>/]<class>/<image> below `path`
+            if loose := files.filter(lambda f: len(f.parts) < depth or vname and len(f.parts) > depth):
+                raise ValueError(f"{len(loose)} images are not in a class folder, e.g. {loose[0]}: put each class in "
+                                 "a folder of its own, or give label_pat= or labels_csv=")
+            labels = [f.parent.name for f in files]
+    if valid_col is not None: is_valid = list(df.is_valid)
+    elif valid_pct is not None:
+        valid = set(RandomSplitter(valid_pct, seed=seed)(files)[1])
+        is_valid = [i in valid for i in range(len(files))]
+    else:
+        top = [f.relative_to(path).parts[0] if f.is_relative_to(path) else None for f in files]
+        for split in ('train', vname):
+            if split not in top: raise ValueError(f"{path/split} has no images")
+        keep = [i for i, t in enumerate(top) if t in ('train', vname)]   # a CSV may list other images
+        files, labels, is_valid = files[keep], [labels[i] for i in keep], [top[i] == vname for i in keep]
+    items = pd.DataFrame({'file': list(files), 'label': [str(l) for l in labels], 'is_valid': is_valid})
+    if (n := items.label.nunique()) < 2:
+        raise ValueError(f"{path} has {n} class {sorted(set(items.label))}: a classifier needs at least two")
+    return items
+
+# %% ../nbs/00_data.ipynb #1943c9c9
+def subset_items(items:pd.DataFrame, # As `labelled_files` returns
+                 classes=None,       # Keep these labels only (Imagenette ids or names); `None`: all
+                 per_class=None,     # At most this many images of each class in each split
+                 seed:int=0,         # Seed of the choice of images
+                ) -> pd.DataFrame: # The kept rows
+    "Keep `items` of `classes`, at most `per_class` of each class and split, chosen by `seed`"
+    labels = items.label.map(class_name)
+    if classes is not None:
+        classes = listify(classes)   # one class given as a plain string
+        unknown = set(classes) - set(items.label) - set(labels)
+        if unknown: raise ValueError(f"Unknown classes {sorted(unknown)}; the classes: {sorted(set(labels))}")
+        items = items[items.label.isin(classes) | labels.isin(classes)]
+        if items.label.nunique() < 2: raise ValueError("Pick at least two classes")
+    for valid, split in ((False, 'training'), (True, 'validation')):   # accuracy without some classes would mislead
+        missing = set(items.label) - set(items.label[items.is_valid == valid])
+        if missing:
+            hint = 'pick classes present in both splits' if classes else 'every class needs images in both splits'
+            raise ValueError(f"No {split} images for classes {sorted(map(class_name, missing))}: {hint}")
+    if check_per_class(per_class) is None: return items
+    groups = groupby(sorted(range(len(items)), key=lambda i: items.file.iloc[i]),
+                     lambda i: (items.is_valid.iloc[i], items.label.iloc[i]))
+    rng = random.Random(seed)
+    return items.iloc[[i for g in groups.values() for i in rng.sample(g, min(per_class, len(g)))]]
+
 # %% ../nbs/00_data.ipynb #38b495e5
 def get_dls(bs:int=64,                # Batch size
             size:int=128,              # Final image size, after augmentation
-            path:str|Path|None=None,   # Imagenette-style folder; default `imagenette_path(160)`
+            path:str|Path|None=None,   # Data folder (see `labelled_files`); default `imagenette_path(160)`
             presize:int|None=None,     # Size of the item-level `Resize` (presizing); default max(160, 1.25*size)
             normalize:bool=True,       # Add `Normalize.from_stats(*imagenet_stats)`
             noise:int|None=None,       # Train on `noisy_labels_{noise}` of `noisy_imagenette.csv` (0, 1, 5, 25 or 50)
             min_scale:float=0.75,      # `min_scale` of `aug_transforms`
-            classes:list|None=None,    # Only these classes (wnids or names)
+            classes:list|None=None,    # Only these classes (Imagenette ids or names, or your labels)
             per_class:int|None=None,   # At most this many images per class in each split
-            seed:int|None=None,        # `set_seed(seed)` first, so subset, shuffling and augmentation repeat
+            seed:int|None=None,        # `set_seed(seed)` first, so subset, split, shuffling and augmentation repeat
             verify:bool=False,         # Open every image first and list unreadable ones
             fast:bool=False,           # Presize once (cached on disk), then gather and augment batches on the device
             cache_dir:str|Path|None=None, # Where `fast` caches; default `$CHAPTER7_CACHE` or ~/.cache/chapter7
+            valid_name:str|None=None,  # Validation folder; default `valid`, `val` or `validation`
+            valid_pct:float|None=None, # Split at random instead, keeping this share for validation
+            label_pat:str|None=None,   # Labels from the file names: the first group of this regex
+            labels_csv:str|Path|None=None, # Labels from this CSV (columns `fn_col`, `label_col`, `valid_col`)
+            fn_col:int|str=0,          # `labels_csv`'s column of file names, relative to `path`
+            label_col:int|str=1,       # `labels_csv`'s column of labels
+            valid_col:int|str|None=None, # `labels_csv`'s column, true for validation images
             **kwargs                   # Passed to `dataloaders` (e.g. `num_workers`, `device`)
            ) -> DataLoaders: # Training and validation loaders, labelled with class names
-    "The chapter's presizing DataLoaders for Imagenette at batch size `bs` and image size `size`"
+    "The chapter's presizing DataLoaders, for Imagenette or your own folder, at batch size `bs` and image size `size`"
     bs, size, presize = check_sizes(bs, size, presize)
-    check_noise(noise); check_min_scale(min_scale); check_per_class(per_class)   # before any file is read
+    check_noise(noise); check_min_scale(min_scale); check_per_class(per_class); check_valid_pct(valid_pct)
+    if noise is not None and (label_pat or labels_csv): raise ValueError("noise relabels Imagenette: give "
+        "labels_csv=... and label_col=... for your own noisy labels instead")
     if seed is not None: set_seed(seed)   # cuDNN's settings are the learner's business (`seeded_learner`)
     path = imagenette_path() if path is None else Path(path).expanduser()
-    files = subset_files(imagenette_files(path), classes, per_class, ifnone(seed, 0))
+    items = labelled_files(path, valid_name, valid_pct, label_pat, labels_csv, fn_col, label_col, valid_col,
+                           seed=ifnone(seed, 0))
+    items = subset_items(items, classes, per_class, ifnone(seed, 0))
+    files = L(items.file.tolist())
     if verify and (bad := verify_images(files)): raise ValueError(f"{len(bad)} unreadable images: {list(bad)[:5]}")
-    labeller = ImagenetteLabeller(path, noise)
-    labeller.check(files)
-    vocab = [class_name(c) for c in sorted({f.parent.name for f in files})]
+    vocab = [class_name(c) for c in sorted(set(items.label))]
+    if label_pat or labels_csv: labeller = LabelLookup(dict(zip(files, items.label.map(class_name))))
+    else:   # labels from the class folders, or `noisy_imagenette.csv`: a labeller that is small to export
+        labeller = ImagenetteLabeller(path, noise)
+        labeller.check(files)
+    splitter = FuncSplitter(set(items.file[items.is_valid]).__contains__)
     presize = ifnone(presize, max(160, round(size*1.25)))
     def batch_tfms():
         norm = [Normalize.from_stats(*imagenet_stats)] if normalize else []
         return [*aug_transforms(size=size, min_scale=min_scale), *norm]
     def stock_dls():
         dblock = DataBlock(blocks=(ImageOpenBlock, CategoryBlock(vocab=vocab, sort=False)),
-                           get_y=labeller, splitter=GrandparentSplitter(valid_name='val'),
+                           get_y=labeller, splitter=splitter,
                            item_tfms=Resize(presize), batch_tfms=batch_tfms())
         return dblock.dataloaders(files, bs=bs, **kwargs)
     if fast:
         from chapter7.fast_data import cached_dataloaders   # the fast path's engine, which imports this module
         dls = cached_dataloaders(files, labeller, vocab, presize, batch_tfms(), bs=bs, cache_dir=cache_dir,
-                                 stock=stock_dls, **kwargs)
+                                 stock=stock_dls, splitter=splitter, **kwargs)
     else: dls = stock_dls()
     if len(dls.train) == 0:   # training drops the last partial batch, so it would silently train on nothing
         raise ValueError(f"bs={bs} is more than the {len(dls.train_ds)} training images: no full batch to train on; "
                          "use a smaller bs")
+    return dls
+
+# %% ../nbs/00_data.ipynb #7b4e0825
+def check_dls_fn(dls_fn:Callable, # A builder: `get_dls`, `partial(get_dls, path=my_folder)`, or your own function
+                 *args, # What it will be called with: `bs, size`
+                 **kwargs, # ... and these keywords, e.g. `normalize=False`
+                ) -> Callable:
+    "Raise unless `dls_fn` can be called as `dls_fn(bs, size, **kwargs)`, as `get_dls` is"
+    how = ("called as dls_fn(bs, size, **kwargs), like get_dls: pass get_dls, partial(get_dls, path=my_folder) "
+           "or a function of your own that takes bs and size")
+    if not callable(dls_fn): raise TypeError(f"dls_fn must be a function {how}; got {dls_fn!r}")
+    if isinstance(dls_fn, functools.partial) and dls_fn.args:
+        fixed = list(inspect.signature(dls_fn.func).parameters)[:len(dls_fn.args)]
+        if {'bs', 'size'} & set(fixed):
+            raise TypeError(f"dls_fn fixes {', '.join(fixed)} ({dls_fn!r}), but the helper passes bs and size itself: "
+                            "use partial(get_dls, path=...) and give the helper bs= and size=")
+    try: inspect.signature(dls_fn).bind(*args, **kwargs)
+    except ValueError: pass   # no signature to check: let the call tell
+    except TypeError as e:
+        call = ', '.join([*map(repr, args), *(f'{k}={v!r}' for k, v in kwargs.items())])
+        raise TypeError(f"dls_fn must be {how}; it cannot be called as dls_fn({call}): {e}") from None
+    return dls_fn
+
+def build_dls(dls_fn:Callable, # A builder called as `dls_fn(bs, size, **kwargs)`, as `get_dls` is
+              bs:int, # Batch size
+              size:int, # Image size
+              **kwargs # More keywords for `dls_fn`, e.g. `normalize=False`, `noise=5`, `seed=0`
+             ) -> DataLoaders:
+    "`dls_fn(bs, size, **kwargs)`, with clear errors when `dls_fn` cannot be called so or gives no `DataLoaders`"
+    dls = check_dls_fn(dls_fn, bs, size, **kwargs)(bs, size, **kwargs)
+    if not isinstance(dls, DataLoaders):
+        raise TypeError(f"dls_fn must return fastai DataLoaders, got {type(dls).__name__}")
     return dls
 
 # %% ../nbs/00_data.ipynb #31e62e26

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 from fastai.vision.all import *
 from .train import TrainSettings, train_once
 from .cli import run_cli
-from .core import device_name, save_atomically
+from .core import device_name, check_output, save_json
 
 # %% auto #0
 __all__ = ['CHAPTER_EXPERIMENTS', 'LEADERBOARD_EXPERIMENTS', 'EXPERIMENTS', 'select_experiments', 'load_results',
@@ -46,8 +46,11 @@ def select_experiments(patterns:str|None=None, # Comma-separated shell patterns,
                        experiments:dict=EXPERIMENTS, # Name -> settings
                       ) -> dict: # The experiments whose names match, in their order
     "The experiments whose names match any of `patterns`"
-    if not patterns: return dict(experiments)
+    if patterns is None: return dict(experiments)
     pats = [p.strip() for p in patterns.split(',') if p.strip()]
+    if not pats:   # '' or ',': a slip, not a wish for all of them, nor for none
+        raise ValueError(f"--only {patterns!r} names no experiment: give names or patterns, comma-separated, "
+                         f"of {', '.join(experiments)}")
     unmatched = [p for p in pats if not any(fnmatch(name, p) for name in experiments)]
     if unmatched: raise ValueError(f"No experiment matches {unmatched}; the experiments are {', '.join(experiments)}")
     return {name: s for name, s in experiments.items() if any(fnmatch(name, p) for p in pats)}
@@ -60,7 +63,7 @@ def _check_settings(settings:dict):
     unknown = sorted(set(settings) - set(names))
     if unknown: raise ValueError(f"Unknown settings {unknown}: TrainSettings has {', '.join(names)}")
     TrainSettings(**settings)
-def _save(report:dict, out:Path): save_atomically(out, lambda p: p.write_text(json.dumps(report, indent=1)))
+def _save(report:dict, out:Path): save_json(report, out, 'out', indent=1)
 def _read_results(out:Path) -> dict:
     "Results file `out` as `run_experiments` writes it, {} when there is none; a clear error for any other file"
     if not out.exists(): return {}
@@ -116,7 +119,7 @@ def run_experiments(experiments:dict,     # Name -> the `train_once` settings th
     out, common = Path(out), _jsonable(common)
     # a typo fails before `out` is written
     for settings in experiments.values(): _check_settings({**common, **settings})
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output(out, 'out')   # its folder made, and written in
     with _folder_lock(out):
         report = _open_report(out, common, experiments)
         _save(report, out)   # the experiments' definitions, even before their first run

@@ -4,13 +4,14 @@
 
 # %% ../nbs/machinery/02_fast_data.ipynb #758ac897
 from __future__ import annotations
-import os, re, hashlib, itertools, zipfile, warnings
+import os, re, time, uuid, socket, zlib, hashlib, itertools, tempfile, zipfile, warnings, contextvars
+from contextlib import contextmanager, suppress
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastai.vision.all import *
 import fastai.vision.augment as fastai_augment
-from .core import is_whole_number, save_atomically
+from .core import is_whole_number
 from .data import open_image
 
 # %% auto #0
@@ -44,32 +45,136 @@ def presize_strip(fn:str|Path, # Image file
     return strip, a.shape[1], portrait
 
 # %% ../nbs/machinery/02_fast_data.ipynb #820d5245
-def _cache_key(files:L, tag:str) -> str:
-    h = hashlib.sha1(str(tag).encode())
+_PASS = contextvars.ContextVar('chapter7_cache_pass', default=None)
+
+@contextmanager
+def _one_pass():
+    "Inside, the files' bytes are hashed once and a cache folder that cannot be written is reported once"
+    token = _PASS.set({}) if _PASS.get() is None else None
+    try: yield
+    finally:
+        if token is not None: _PASS.reset(token)
+
+def _content_key(files:L) -> str:
+    "A hash of the bytes of every file, in order: an image replaced by another is seen whatever its size and date"
+    memo, k = _PASS.get(), tuple(map(os.path.abspath, files))
+    if memo is not None and k in memo: return memo[k]
+    sums = []   # each file's length and CRC-32: a fifth of a second for Imagenette's files, no decoding
     for f in files:
-        st = f.stat()
-        # the same files however the path is written
-        h.update(f'{os.path.abspath(f)}|{st.st_size}|{st.st_mtime_ns}'.encode())
-    return h.hexdigest()[:20]
+        with open(f, 'rb', buffering=0) as fh: b = fh.read()
+        sums.extend((len(b), zlib.crc32(b)))
+    key = hashlib.sha1(np.array(sums, np.uint64).tobytes()).hexdigest()[:10]
+    if memo is not None: memo[k] = key
+    return key
+
+def _cache_key(files:L, tag:str) -> str:
+    "A hash of the files' paths (however they are written), then one of their bytes"
+    paths = hashlib.sha1()
+    for f in files: paths.update(f'{os.path.abspath(f)}|'.encode())
+    return f'{paths.hexdigest()[:10]}-{_content_key(files)}'
+
+def _checksum(*arrays:np.ndarray) -> str:
+    "8 hex digits from the shapes, types and bytes of `arrays`, summed as 64-bit words: a tenth of a second a GB"
+    h = hashlib.sha1()
+    for a in arrays:
+        b = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+        n8 = len(b) // 8 * 8   # any changed byte changes the sum; so do a zeroed or a shifted region
+        h.update(f'{a.shape}{a.dtype.str}{b[:n8].view("<u8").sum(dtype=np.uint64)}'.encode() + b[n8:].tobytes())
+    return h.hexdigest()[:8]
 
 def cache_folder(cache_dir:str|Path|None=None) -> Path:
     "Where the fast path keeps presized images: `cache_dir`, else `$CHAPTER7_CACHE`, else ~/.cache/chapter7"
     # set but empty: unset
     return Path(cache_dir or os.environ.get('CHAPTER7_CACHE') or Path.home()/'.cache'/'chapter7').expanduser()
 
-def _cache_file(files:L, tag:str, cache_dir, suffix:str) -> Path:
-    "Where the cache of `files` made as `tag` lives"
-    folder = cache_folder(cache_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder/f'{tag}-{len(files)}-{_cache_key(files, tag)}{suffix}'
+_CACHE_NAME = re.compile(r'(?P<tag>presized-\d+|strips-\d+x\d+|square)-(?P<n>\d+)-'
+                         r'(?:(?P<paths>[0-9a-f]{10})-[0-9a-f]{10}-(?P<check>[0-9a-f]{8})|[0-9a-f]{20})'
+                         r'(?P<partial>\.(?:(?P<host>[0-9a-f]{4})-)?(?P<pid>\d+)-[0-9a-f]{8}\.partial)?'
+                         r'\.(?P<ext>npy|npz|txt)')
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:4]   # in partial files' names: whose process ids
 
-def _load_cached(fn:Path, load:Callable):
-    "`load(fn)`, or None when there is no cache yet or it is unreadable (then it is removed, to be rebuilt)"
-    if not fn.exists(): return None
-    try: return load(fn)
-    except (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile) as e:
-        warnings.warn(f"The cache {fn} is unreadable ({type(e).__name__}: {e}); building it again")
-        fn.unlink(missing_ok=True)
+def _cache_stem(files:L, tag:str) -> str:
+    "The name of the cache of `files` made as `tag`, less its checksum and suffix"
+    return f'{tag}-{len(files)}-{_cache_key(files, tag)}'
+
+def _find_cached(folder:Path, stem:str, suffix:str) -> Path|None:
+    "The newest finished cache file `stem-<checksum><suffix>` in `folder`"
+    if not folder.is_dir(): return None
+    fs = [f for f in folder.glob(f'{stem}-*{suffix}') if (m := _CACHE_NAME.fullmatch(f.name)) and not m['partial']]
+    return max(fs, key=_mtime, default=None)
+
+def _mtime(f:Path) -> float:
+    try: return f.stat().st_mtime
+    except OSError: return 0.   # removed meanwhile, by another build
+
+def _wrong_shape(arrays:tuple, *expected:tuple) -> str|None:
+    for a, (shape, dtype) in zip(arrays, expected):
+        if (a.shape, a.dtype) != (shape, np.dtype(dtype)):
+            return f'it holds {a.dtype} {a.shape}, not {np.dtype(dtype)} {shape}'
+
+def _load_cached(fn:Path|None, load:Callable, check:Callable) -> tuple|None:
+    "`load(fn)`, or None: no cache yet, or one unreadable, of the wrong shape or not matching its checksum (removed)"
+    if fn is None: return None
+    try:
+        res = load(fn)
+        problem = check(res) or (_checksum(*res) != _CACHE_NAME.fullmatch(fn.name)['check'] and
+                                 'its contents do not match the checksum in its name')
+    except (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile) as e: problem = f'{type(e).__name__}: {e}'
+    if not problem: return res
+    warnings.warn(f"The cache {fn} is damaged ({problem}); building it again")
+    with suppress(OSError): fn.unlink(missing_ok=True)
+
+# %% ../nbs/machinery/02_fast_data.ipynb #c4c4e1a0
+def _cached(folder:Path) -> list:
+    "The files in `folder` named as the fast path names its cache, with their names' parts"
+    return [(f, m) for f in folder.iterdir() if (m := _CACHE_NAME.fullmatch(f.name))] if folder.is_dir() else []
+
+def _killed(f:Path, m) -> bool:
+    "Whether `f` is the partial file of a killed build: one of this machine's whose process is gone, or a day old"
+    if not m['partial']: return False
+    if time.time() - _mtime(f) > 86400: return True
+    pid = int(m['pid'])
+    if m['host'] not in (None, _HOST) or pid == os.getpid(): return False   # another machine's, or still being written
+    try: os.kill(pid, 0)   # signal 0: only asks whether the process exists
+    except ProcessLookupError: return True
+    except OSError: pass   # it exists, another user's
+    return False
+
+def _cannot_write(folder:Path, e:OSError):
+    "Warn, once a pass, that the cache cannot be written in `folder`, and why"
+    memo = _PASS.get()
+    if memo is not None:
+        if ('warned', folder) in memo: return
+        memo['warned', folder] = True
+    why = 'a file, not a folder' if folder.exists() and not folder.is_dir() else e.strerror or str(e)
+    warnings.warn(f"Cannot write the fast path's cache in {folder} ({why}): carrying on with the presized images in "
+                  "memory, to be decoded again next time. To keep them, pass cache_dir= a writable folder with room "
+                  "(or set $CHAPTER7_CACHE)")
+
+def _writable(folder:Path) -> bool:
+    "Whether a cache can be written in `folder` (made if missing): asked before any image is decoded"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder): return True
+    except OSError as e: _cannot_write(folder, e); return False
+
+def _save_cache(folder:Path, stem:str, suffix:str, arrays:tuple, save:Callable) -> Path|None:
+    "`save` `arrays` as `stem-<checksum><suffix>` under a temporary name, then rename; then remove what it replaces"
+    fn = folder/f'{stem}-{_checksum(*arrays)}{suffix}'
+    # a name of its own, with the machine and process: two builds at once don't clash, and a killed one's is recognised
+    tmp = fn.with_name(f'{fn.stem}.{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{fn.suffix}')
+    try: save(tmp); tmp.replace(fn)
+    except BaseException as e:
+        # a read-only disk refuses even this: the first error is the one to report
+        with suppress(OSError): tmp.unlink(missing_ok=True)
+        if not isinstance(e, OSError): raise   # Ctrl-C
+        _cannot_write(folder, e); return None
+    m = _CACHE_NAME.fullmatch(fn.name)
+    for f, o in _cached(folder):   # older builds of the same files and size, and partial files of killed builds
+        if (f != fn and not o['partial'] and (o['tag'], o['n'], o['paths'], o['ext']) == (
+                m['tag'], m['n'], m['paths'], m['ext'])) or _killed(f, o):
+            with suppress(OSError): f.unlink()
+    return fn
 
 # %% ../nbs/machinery/02_fast_data.ipynb #8b0b9d46
 def presized_images(files:L,                    # Image files
@@ -78,12 +183,15 @@ def presized_images(files:L,                    # Image files
                     n_workers:int|None=None,    # Threads for the first build; default `defaults.cpus`
                    ) -> np.ndarray: # uint8 array (len(files), size, size, 3)
     "All `files` through `presize_image`, as one array, built once and then read from a cache on disk"
-    fn = _cache_file(files, f'presized-{size}', cache_dir, '.npy')
-    if (arr := _load_cached(fn, np.load)) is not None: return arr
+    folder, stem = cache_folder(cache_dir), _cache_stem(files, f'presized-{size}')
+    expected = ((len(files), size, size, 3), np.uint8)
+    if (res := _load_cached(_find_cached(folder, stem, '.npy'), lambda p: (np.load(p),),
+                            lambda r: _wrong_shape(r, expected))) is not None: return res[0]
+    write = _writable(folder)
     ims = parallel(presize_image, files, size=size, n_workers=ifnone(n_workers, defaults.cpus),
                    threadpool=True, progress=True)
     arr = np.stack(list(ims))
-    save_atomically(fn, lambda p: np.save(p, arr))
+    if write: _save_cache(folder, stem, '.npy', (arr,), lambda p: np.save(p, arr))
     return arr
 
 # %% ../nbs/machinery/02_fast_data.ipynb #467e8aa0
@@ -94,37 +202,50 @@ def presized_strips(files:L,                    # Image files
                     n_workers:int|None=None,    # As for `presized_images`
                    ) -> tuple: # pixels uint8 (N, size, long, 3), lengths (N,), portrait (N,)
     "All `files` through `presize_strip`, stacked, built once and then read from a cache on disk"
-    fn = _cache_file(files, f'strips-{size}x{long}', cache_dir, '.npz')
-    if (cached := _load_cached(fn, _read_strips)) is not None: return cached
+    folder, stem, n = cache_folder(cache_dir), _cache_stem(files, f'strips-{size}x{long}'), len(files)
+    expected = ((n, size, long, 3), np.uint8), ((n,), int), ((n,), bool)
+    if (cached := _load_cached(_find_cached(folder, stem, '.npz'), _read_strips,
+                               lambda r: _wrong_shape(r, *expected))) is not None: return cached
+    write = _writable(folder)
     res = list(parallel(presize_strip, files, size=size, long=long, n_workers=ifnone(n_workers, defaults.cpus),
                         threadpool=True, progress=True))
     pixels, lengths, portrait = (np.stack([r[0] for r in res]), np.array([r[1] for r in res]),
                                  np.array([r[2] for r in res]))
-    save_atomically(fn, lambda p: np.savez(p, pixels=pixels, lengths=lengths, portrait=portrait))
+    if write: _save_cache(folder, stem, '.npz', (pixels, lengths, portrait),
+                          lambda p: np.savez(p, pixels=pixels, lengths=lengths, portrait=portrait))
     return pixels, lengths, portrait
 
 def _read_strips(fn:Path) -> tuple:
     with np.load(fn) as z: return z['pixels'], z['lengths'], z['portrait']
 
 # %% ../nbs/machinery/02_fast_data.ipynb #acb50f04
-_CACHE_NAME = re.compile(r'(presized-\d+|strips-\d+x\d+|square)-\d+-[0-9a-f]{20}'
-                         r'(\.\d+-[0-9a-f]{8}\.partial)?\.(npy|npz|txt)')
+def _stale(folder:Path) -> set:
+    "Files nothing reads any more: killed builds', builds replaced by a newer one of the same files, older versions'"
+    fs, newest = _cached(folder), {}
+    for f, m in fs:
+        if m['check'] and not m['partial']:
+            k = m['tag'], m['n'], m['paths'], m['ext']
+            newest[k] = max(newest.get(k, f), f, key=_mtime)
+    return {f for f, m in fs if _killed(f, m) or (not m['partial'] and (
+        not m['check'] or newest[m['tag'], m['n'], m['paths'], m['ext']] != f))}
 
 def cache_files(cache_dir:str|Path|None=None, # Default `cache_folder()`
-               ) -> pd.DataFrame: # file, MB, written: newest first
-    "The files the fast path has cached in `cache_dir`, with their sizes"
+               ) -> pd.DataFrame: # file, MB, written, stale: newest first
+    "The files the fast path has cached in `cache_dir`, with their sizes, and whether they are `stale`"
     folder = cache_folder(cache_dir)
-    fs = [f for f in folder.iterdir() if _CACHE_NAME.fullmatch(f.name)] if folder.is_dir() else []
+    fs, stale = [f for f, _ in _cached(folder)], _stale(folder)
     stats = [f.stat() for f in fs]
     return pd.DataFrame({'file': [f.name for f in fs], 'MB': [s.st_size / 1e6 for s in stats],
-                         'written': [pd.Timestamp(s.st_mtime, unit='s') for s in stats]}
-                       ).sort_values('written', ascending=False, ignore_index=True)
+                         'written': [pd.Timestamp(s.st_mtime, unit='s') for s in stats],
+                         'stale': [f in stale for f in fs]}).sort_values('written', ascending=False, ignore_index=True)
 
 def clear_cache(cache_dir:str|Path|None=None, # Default `cache_folder()`
+                stale_only:bool=False,        # Only the `stale` ones of `cache_files`: killed or replaced builds
                ) -> float: # MB freed
-    "Delete the files the fast path cached in `cache_dir`, and nothing else there"
+    "Delete the files the fast path cached in `cache_dir`, or only its stale ones, and nothing else there"
     folder = cache_folder(cache_dir)
     files = cache_files(folder)
+    if stale_only: files = files[files.stale]
     for name in files.file: (folder/name).unlink(missing_ok=True)
     return float(files.MB.sum())
 
@@ -225,12 +346,15 @@ def _is_square(fn:Path) -> bool:
 
 def _all_square(files:L, cache_dir) -> bool:
     "Whether every image of `files` is square: read from their headers once, then remembered in the cache"
-    fn = _cache_file(files, 'square', cache_dir, '.txt')
-    if (verdict := _load_cached(fn, lambda p: {'True': True, 'False': False}[p.read_text()])) is not None:
-        return verdict
-    verdict = all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True))
-    save_atomically(fn, lambda p: p.write_text(str(verdict)))
-    return verdict
+    folder, stem = cache_folder(cache_dir), _cache_stem(files, 'square')
+    read = lambda p: (np.frombuffer(p.read_bytes(), np.uint8),)
+    if (res := _load_cached(_find_cached(folder, stem, '.txt'), read,
+                            lambda r: None if r[0].tobytes() in (b'True', b'False') else 'not True or False')):
+        return res[0].tobytes() == b'True'
+    verdict = str(all(parallel(_is_square, files, n_workers=defaults.cpus, threadpool=True)))
+    if _writable(folder):
+        _save_cache(folder, stem, '.txt', (np.frombuffer(verdict.encode(), np.uint8),), lambda p: p.write_text(verdict))
+    return verdict == 'True'
 
 def presized_arrays(
     files:L,              # Image files
@@ -239,10 +363,11 @@ def presized_arrays(
     max_aspect:float=1.5, # Training squares come from at most `max_aspect*presize` pixels of the long side
 ) -> tuple: # (uint8 tensor (N, presize, presize, 3), `RandomSquares` or None when every image is square)
     "What the fast path caches for `files`: centre squares, and strips for random crops unless all images are square"
-    images = torch.from_numpy(presized_images(files, presize, cache_dir))
-    if _all_square(files, cache_dir): return images, None
-    return images, RandomSquares(*map(torch.from_numpy,
-                                      presized_strips(files, presize, round(presize * max_aspect), cache_dir)))
+    with _one_pass():   # the files are hashed once, and a cache that cannot be written is reported once
+        images = torch.from_numpy(presized_images(files, presize, cache_dir))
+        if _all_square(files, cache_dir): return images, None
+        return images, RandomSquares(*map(torch.from_numpy,
+                                          presized_strips(files, presize, round(presize * max_aspect), cache_dir)))
 
 class CachedDataLoaders(DataLoaders):
     "The fast path's `DataLoaders`; new image files (`test_dl`, `learn.predict`, `learn.export`) go through `stock`"
@@ -272,7 +397,7 @@ class CachedDataLoaders(DataLoaders):
         return self.stock.new_empty()
 
 def cached_dataloaders(
-    files:L,                  # Image files, in `train/` and `val/` folders
+    files:L,                  # Image files
     labeller,                 # Function from a file to its label
     vocab:list,               # Labels, in target order
     presize:int,              # Side of the presized squares
@@ -282,6 +407,7 @@ def cached_dataloaders(
     device=None,              # Where images and batches live; default `default_device()`
     max_aspect:float=1.5,     # See `presized_arrays`
     stock:Callable|None=None, # Builds the stock `DataLoaders` of the same data, for new files (see `CachedDataLoaders`)
+    splitter:Callable|None=None, # Files -> (train indices, valid indices); default `GrandparentSplitter('val')`
     **kwargs                  # Passed to `Datasets.dataloaders`
 ) -> DataLoaders:
     "DataLoaders over `files` presized once and kept on `device`, augmented there by `batch_tfms`"
@@ -292,7 +418,7 @@ def cached_dataloaders(
     o2i = {v: i for i, v in enumerate(vocab)}
     targets = tensor([o2i[l] for l in labels]).to(device)
     dsets = Datasets(range_of(files), [[CachedImage(images)], [LabelAt(labels), Categorize(vocab, sort=False)]],
-                     splits=GrandparentSplitter(valid_name='val')(files))
+                     splits=ifnone(splitter, GrandparentSplitter(valid_name='val'))(files))
     dls = dsets.dataloaders(bs=bs, dl_type=CachedImageDL, images=images, targets=targets, files=files, device=device,
                             dl_kwargs=[dict(squares=squares), dict(squares=None)],
                             after_batch=[IntToFloatTensor(), *batch_tfms], **kwargs)

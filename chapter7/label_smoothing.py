@@ -8,12 +8,15 @@ import numpy as np, pandas as pd, matplotlib.pyplot as plt, ipywidgets as widget
 from fastai.vision.all import *
 from .core import *
 from .data import *
-from .mixup import one_hot_target
+from .mixup import one_hot_target, shown_classes
+from .core import check_number, closing_previous
+from .data import check_dls_fn, build_dls
 from .learner import fit_and_score, seeded_learner
 
 # %% auto #0
-__all__ = ['check_eps', 'smooth_targets', 'check_vocab', 'plot_smoothed_targets', 'plot_smoothing_row', 'smoothing_widget',
-           'optimal_logit_gap', 'fit_logits', 'logit_gap_by_step', 'plot_logit_gaps', 'noise_runs', 'noise_table']
+__all__ = ['check_eps', 'smooth_targets', 'check_vocab', 'class_count', 'class_index', 'plot_smoothed_targets',
+           'plot_smoothing_row', 'smoothing_widget', 'optimal_logit_gap', 'fit_logits', 'logit_gap_by_step',
+           'plot_logit_gaps', 'noise_runs', 'noise_table']
 
 # %% ../nbs/05_label_smoothing.ipynb #801e64bb
 def check_eps(eps:float) -> float:
@@ -35,21 +38,47 @@ def check_vocab(vocab:list|None, n:int) -> list|None:
     if vocab is not None and len(vocab) != n: raise ValueError(f"vocab names {len(vocab)} classes, but n={n}")
     return vocab
 
-def plot_smoothed_targets(label:int,            # The right class
-                          n:int,                # Number of classes
-                          eps:float,            # Smoothing ε in [0, 1)
+def class_count(n:int|None, # Number of classes, or `None` to count `vocab`
+                vocab:list|None, # Class names, in label order
+                default:int|None=None, # With neither `n` nor `vocab`: this many classes, or an error if `None`
+               ) -> int:
+    "The number of classes: `n`, else the length of `vocab`, checked to agree"
+    if n is None and vocab is not None: n = len(vocab)
+    if n is None: n = default
+    if n is None: raise ValueError("Give n, the number of classes, or vocab, their names (e.g. dls.vocab)")
+    if not (is_whole_number(n) and n >= 2): raise ValueError(f"Need at least two classes, got n={n!r}")
+    check_vocab(vocab, n)
+    return n
+
+def class_index(label, # A class: its index, or its name in `vocab`
+                vocab:list|None=None, # Class names, in label order
+               ) -> int:
+    "`label` as an index: a whole number as it is, a name looked up in `vocab`"
+    if not isinstance(label, str): return label
+    if vocab is None or label not in list(vocab):
+        raise ValueError(f"Unknown class {label!r}: give its index, or a name in vocab ({list(vocab or [])[:5]}...)")
+    return list(vocab).index(label)
+
+def plot_smoothed_targets(label=0,              # The right class: its index, or its name in `vocab`
+                          n:int|None=None,      # Number of classes; default `len(vocab)`
+                          eps:float=0.1,        # Smoothing ε in [0, 1)
                           vocab:list|None=None, # Class names; default '0', '1', ...
+                          max_classes:int=20,   # Past this many classes, show the right one and the first others
                          ) -> plt.Figure: # One-hot and smoothed targets, side by side
     "Bars of the one-hot target of `label` next to its label-smoothed version"
+    n = class_count(n, vocab); label = class_index(label, vocab)
     smooth, hard = smooth_targets(label, n, eps), one_hot_target(label, n)
-    vocab = check_vocab(vocab, n) or [str(i) for i in range(n)]
+    vocab = vocab or [str(i) for i in range(n)]
+    idx = shown_classes(smooth, max_classes)
     fig, ax = plt.subplots(figsize=(8, 3))
-    xs = np.arange(n)
-    ax.bar(xs - 0.2, to_np(hard), width=0.4, label='one-hot', color='lightgray')
-    ax.bar(xs + 0.2, to_np(smooth), width=0.4, label=f'smoothed, ε={eps:.2f}', color='C2')
-    for x, v in zip(xs, to_np(smooth)): ax.text(x + 0.2, v + 0.02, f'{v:.3f}', ha='center', fontsize=7)
-    ax.set_xticks(xs); ax.set_xticklabels(vocab, rotation=45, ha='right', fontsize=8)
+    xs = np.arange(len(idx))
+    ax.bar(xs - 0.2, to_np(hard)[idx], width=0.4, label='one-hot', color='lightgray')
+    ax.bar(xs + 0.2, to_np(smooth)[idx], width=0.4, label=f'smoothed, ε={eps:.2f}', color='C2')
+    for x, v in zip(xs, to_np(smooth)[idx]): ax.text(x + 0.2, v + 0.02, f'{v:.3f}', ha='center', fontsize=7)
+    ax.set_xticks(xs); ax.set_xticklabels([vocab[i] for i in idx], rotation=45, ha='right', fontsize=8)
     ax.set(ylim=(0, 1.1), ylabel='target'); ax.legend()
+    if len(idx) < n: ax.set_title(f'the right class and {len(idx) - 1} of the {n - 1} others, all {eps / n:.4f}',
+                                  fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -57,30 +86,37 @@ def plot_smoothed_targets(label:int,            # The right class
 def plot_smoothing_row(label:int,            # The right class
                        n:int,                # Number of classes
                        epss=(0, 0.1, 0.3, 0.6), # One panel per ε
+                       max_classes:int=20,   # Past this many classes, show the right one and the first others
                       ) -> plt.Figure: # The smoothed target at each ε, side by side
     "Bars of the label-smoothed target of `label` at each ε of `epss`, in one row"
-    fig, axs = plt.subplots(1, len(epss), figsize=(12, 2.5), sharey=True)
-    for ax, eps in zip(np.atleast_1d(axs), epss):
-        t = to_np(smooth_targets(label, n, eps))
-        ax.bar(range(n), t, color=['C2' if i == label else 'C0' for i in range(n)])
-        ax.set(title=f'ε = {eps:g}: {t[label]:.2f}, others {t[label-1]:.3f}', ylim=(0, 1.05), xticks=[label])
+    if not len(epss): raise ValueError("Give at least one ε, e.g. epss=(0, 0.1)")
+    targets = [to_np(smooth_targets(label, n, eps)) for eps in epss]   # every ε checked before drawing
+    idx, other = shown_classes(tensor(targets[-1]), max_classes), 1 if label == 0 else 0
+    fig, axs = plt.subplots(1, len(epss), figsize=(12, 2.5), sharey=True, squeeze=False)
+    for ax, eps, t in zip(axs[0], epss, targets):
+        ax.bar(range(len(idx)), t[idx], color=['C2' if i == label else 'C0' for i in idx])
+        ax.set(title=f'ε = {eps:g}: {t[label]:.2f}, others {t[other]:.3f}', ylim=(0, 1.05),
+               xticks=[idx.index(label)], xticklabels=[label])
+    if len(idx) < n: fig.suptitle(f'the right class and {len(idx) - 1} of the {n - 1} others', fontsize=9)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/05_label_smoothing.ipynb #f3e1021e
-def smoothing_widget(label:int=3,         # The right class
-                     n:int=10,            # Number of classes
-                     vocab:list|None=None, # Class names; default '0', '1', ...
-                     eps:float=0.1,       # Starting ε of the slider
+def smoothing_widget(label=0,              # The right class: its index, or its name in `vocab`
+                     n:int|None=None,      # Number of classes; default `len(vocab)`, or 10 without a vocab
+                     vocab:list|None=None, # Class names, e.g. `dls.vocab`; default '0', '1', ...
+                     eps:float=0.1,        # Starting ε of the slider
                     ) -> widgets.interactive: # Display it in a notebook
     "An ε slider that prints the target and redraws `plot_smoothed_targets`; the widget's `result` is the figure"
-    smooth_targets(label, n, eps); check_vocab(vocab, n)   # bad label, n, ε or names fail here, not inside the widget
+    n = class_count(n, vocab, default=10); label = class_index(label, vocab)
+    smooth_targets(label, n, eps)   # bad label, n, ε or names fail here, not inside the widget
     slider = widgets.FloatSlider(value=eps, min=0, max=max(0.95, eps), step=0.05, description='ε',
                                  continuous_update=False)
-    name = (vocab or [str(i) for i in range(n)])[label]
+    name, other = (vocab or [str(i) for i in range(n)])[label], 1 if label == 0 else 0
+    @closing_previous   # each move closes the figure it replaces
     def draw(eps):
         t = smooth_targets(label, n, eps)
-        print(f'target: {name} {float(t[label]):.3f} · every other class {float(t[label-1]):.3f}')
+        print(f'target: {name} {float(t[label]):.3f} · every other class {float(t[other]):.3f}')
         return plot_smoothed_targets(label, n, eps, vocab)
     return widgets.interactive(draw, {'auto_display': False}, eps=slider)
 
@@ -90,7 +126,7 @@ def optimal_logit_gap(eps:float, # Smoothing ε in [0, 1)
                      ) -> float: # log((1-ε+ε/n) / (ε/n))
     "Gap between the right logit and the others that minimises label-smoothed cross-entropy (inf for `eps`=0)"
     eps = check_eps(eps)
-    if n < 2: raise ValueError(f"Need at least two classes, got n={n}")
+    if not (is_whole_number(n) and n >= 2): raise ValueError(f"Need at least two classes, got n={n!r}")
     return float('inf') if eps == 0 else float(np.log((1 - eps + eps/n) / (eps/n)))
 
 # %% ../nbs/05_label_smoothing.ipynb #0359b6a3
@@ -99,6 +135,10 @@ def fit_logits(target:Tensor,   # Probabilities over the classes, e.g. `smooth_t
                lr:float=1.,     # SGD learning rate
               ) -> Tensor: # The logits after each step, shaped (steps, classes)
     "Free logits of one item, from zero, as SGD minimises cross-entropy against the probabilities `target`"
+    if not (isinstance(target, Tensor) and target.ndim == 1 and len(target) >= 2):
+        raise ValueError(f"target must be a 1-d tensor of probabilities over at least two classes, "
+                         f"got {getattr(target, 'shape', type(target).__name__)}")
+    check_number(steps, 'steps', 1, whole=True); check_number(lr, 'lr', above=0)
     logits = torch.zeros(1, len(target), requires_grad=True)
     opt, history = torch.optim.SGD([logits], lr=lr), []
     for _ in range(steps):
@@ -109,7 +149,7 @@ def fit_logits(target:Tensor,   # Probabilities over the classes, e.g. `smooth_t
     return torch.stack(history)
 
 def logit_gap_by_step(eps:float,     # Smoothing ε in [0, 1)
-                      n:int=10,      # Number of classes
+                      n:int,         # Number of classes
                       steps:int=2000, # SGD steps
                       lr:float=1.,   # SGD learning rate
                      ) -> np.ndarray: # The gap after each step
@@ -119,30 +159,34 @@ def logit_gap_by_step(eps:float,     # Smoothing ε in [0, 1)
 
 # %% ../nbs/05_label_smoothing.ipynb #f927b866
 def plot_logit_gaps(gaps:dict, # ε -> `logit_gap_by_step` result
-                    n:int=10,   # Number of classes the gaps were computed with
+                    n:int,     # Number of classes the gaps were computed with
                    ) -> plt.Figure: # One line per ε
     "Plot logit gaps by step (a dict ε -> `logit_gap_by_step` result) with each ε's optimum dashed"
+    if not gaps: raise ValueError("Give at least one ε and its gaps, e.g. {0.1: logit_gap_by_step(0.1, n)}")
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for i, (eps, g) in enumerate(gaps.items()):
         ax.plot(g, color=f'C{i}', label=f'ε = {eps:g}')
         if eps > 0: ax.axhline(optimal_logit_gap(eps, n), color=f'C{i}', ls='--', lw=1)
     ax.set(xlabel='SGD step', ylabel='right logit − other logits',
-           title='One-hot targets push logits forever; smoothed ones stop')
+           title=f'One-hot targets push logits forever; smoothed ones stop ({n} classes)')
     ax.legend()
     return fig
 
 # %% ../nbs/05_label_smoothing.ipynb #cf2afb95
-def noise_runs(make_dls,               # Function of `noise` returning DataLoaders, e.g. `partial(get_dls, 64, 128)`
+def noise_runs(dls_fn:Callable,        # Builds DataLoaders as `dls_fn(bs, size, noise=...)`, e.g. `get_dls`
                noise_levels=(5, 25, 50), # Percent of mislabeled training images
                eps:float=0.1,          # Smoothing for the label-smoothing runs
+               bs:int=64,              # Batch size, passed to `dls_fn`
+               size:int=128,           # Image size, passed to `dls_fn`
                **kwargs                # Passed to `fit_and_score` (arch, epochs, lr, seed, ...)
               ) -> pd.DataFrame: # One row per run: noise, loss, and `fit_and_score`'s accuracy, seconds, ...
     "Train with cross-entropy and with label smoothing at each label-noise level, scored on the clean validation labels"
     check_eps(eps)
     if not len(noise_levels): raise ValueError("Give at least one noise level")
+    check_dls_fn(dls_fn, bs, size, noise=noise_levels[0])
     rows = []
     for noise in progress_bar(noise_levels, leave=False):
-        dls = make_dls(noise=noise)
+        dls = build_dls(dls_fn, bs, size, noise=noise)
         for name, lf in (('cross-entropy', CrossEntropyLossFlat()),
                          (f'label smoothing ε={eps:g}', LabelSmoothingCrossEntropyFlat(eps=eps))):
             rows.append(dict(noise=noise, loss=name, **fit_and_score(dls, loss_func=lf, **kwargs)))

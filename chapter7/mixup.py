@@ -11,18 +11,22 @@ from fastai.vision.all import *
 from .core import *
 from .data import *
 from .learner import seeded_learner, fit_and_score, TrainThroughput
+from .core import check_number, check_seed, closing_previous
+from .data import as_rgb_image
 
 # %% auto #0
 __all__ = ['CHURCH', 'GAS_PUMP', 'check_lambda', 'mix_images', 'as_index', 'one_hot_target', 'mix_targets', 'first_image',
-           'plot_mixup', 'describe_target', 'mixup_widget', 'plot_mixes', 'sample_lambdas', 'plot_lambdas',
-           'alpha_widget', 'plot_alphas', 'mixed_batch', 'show_mixed_batch', 'cutmix_images']
+           'image01', 'image_pair', 'shown_classes', 'plot_target_bars', 'plot_mixup', 'describe_target',
+           'mixup_widget', 'plot_mixes', 'sample_lambdas', 'plot_lambdas', 'alpha_widget', 'plot_alphas', 'mixed_batch',
+           'show_mixed_batch', 'cutmix_images']
 
 # %% ../nbs/04_mixup.ipynb #f0117f23
 def check_lambda(lam:float) -> float:
     "Raise unless the mixing weight `lam` is within [0, 1]"
     if isinstance(lam, Tensor) and lam.numel() != 1:
         raise ValueError(f"λ must be one number, got a tensor of shape {tuple(lam.shape)}")
-    if not 0 <= float(lam) <= 1: raise ValueError(f"λ must be between 0 and 1, got {lam}")
+    lam = check_number(lam.item() if isinstance(lam, Tensor) else lam, 'λ')   # a finite number
+    if not 0 <= lam <= 1: raise ValueError(f"λ must be between 0 and 1, got {lam}")
     return float(lam)
 
 # %% ../nbs/04_mixup.ipynb #89c28656
@@ -68,27 +72,70 @@ CHURCH, GAS_PUMP = 'n03028079', 'n03425413'
 # %% ../nbs/04_mixup.ipynb #973e182c
 def first_image(path:Path, wnid:str, size:int=256) -> Tensor:
     "First (sorted) training image of class `wnid` under `path`, squashed to `size` and scaled to [0, 1]"
+    check_number(size, 'size', 1, whole=True)
     files = get_image_files(Path(path)/'train'/wnid).sorted()
     if not files: raise FileNotFoundError(f"No training images of class {wnid} under {path}")
     return tensor(np.array(open_image(files[0]).resize((size, size)))).permute(2, 0, 1).float() / 255
 
+# %% ../nbs/04_mixup.ipynb #b5fd6891
+def image01(img, # `Tensor` (channels, height, width) in [0, 1], a file path, a PIL image or a `PILImage`
+            size:tuple|None=None, # (height, width) to squash an image (not a tensor) to; default its own
+           ) -> Tensor: # (channels, height, width), floats
+    "`img` as a float tensor of one image in [0, 1], an image converted to RGB as `PILImage.create` does"
+    if isinstance(img, Tensor):
+        if img.ndim != 3:
+            raise ValueError(f"An image tensor must be shaped (channels, height, width), got {tuple(img.shape)}")
+        return img.float()
+    im = as_rgb_image(img)
+    if size is not None and im.size != (size[1], size[0]): im = im.resize((size[1], size[0]))
+    return image2tensor(im).float() / 255
+
+def image_pair(x1, x2) -> tuple:
+    "`x1` and `x2` as by `image01`, an image (not a tensor) squashed to the other's size: a tensor's, else the first's"
+    if isinstance(x2, Tensor) and not isinstance(x1, Tensor):
+        x2 = image01(x2)
+        return image01(x1, tuple(x2.shape[-2:])), x2
+    x1 = image01(x1)
+    return x1, image01(x2, tuple(x1.shape[-2:]))
+
 # %% ../nbs/04_mixup.ipynb #53ce4749
-def plot_mixup(x1:Tensor,  # First image (C, H, W) in [0, 1]
-               x2:Tensor,  # Second image, the same shape
+def shown_classes(target:Tensor, # One value per class
+                  max_classes:int=20, # Show at most this many
+                 ) -> list: # Indices of the classes to show, in label order
+    "All classes, or past `max_classes` the `max_classes` with the largest values (ties: the first), in label order"
+    check_number(max_classes, 'max_classes', 1, whole=True)
+    if len(target) <= max_classes: return list(range(len(target)))
+    return sorted(np.argsort(-to_np(target), kind='stable')[:max_classes].tolist())
+
+def plot_target_bars(ax:plt.Axes, # Where to draw
+                     target:Tensor, # One value per class
+                     vocab:list, # Class names, in label order
+                     title:str, # The title, to which a note is added when some classes are left out
+                     max_classes:int=20, # Show at most this many classes, the largest values
+                     color='C0'):
+    "Bars of `target`, one per class named by `vocab`, or past `max_classes` only the largest, saying so in the title"
+    idx = shown_classes(target, max_classes)
+    ax.bar(range(len(idx)), to_np(target)[idx], color=color)
+    note = f'\n(top {len(idx)} of {len(vocab)} classes)' if len(idx) < len(vocab) else ''
+    ax.set(xticks=range(len(idx)), ylim=(0, 1), title=title + note)
+    ax.set_xticklabels([vocab[i] for i in idx], rotation=60, ha='right', fontsize=8 if len(idx) <= 12 else 6)
+
+def plot_mixup(x1,         # First image: tensor (C, H, W) in [0, 1], a file path, a PIL image or a `PILImage`
+               x2,         # Second image, the same shape (an image is squashed to it)
                lam:float,  # Mixing weight λ for `x1`
                y1:int,     # Label of `x1`
                y2:int,     # Label of `x2`
                vocab:list, # Class names, in label order
+               max_classes:int=20, # Past this many classes, show only the largest targets
               ) -> plt.Figure:
     "Draw `x1`, `x2`, their Mixup with weight `lam`, and the mixed target as bars"
+    x1, x2 = image_pair(x1, x2)
     target = mix_targets(y1, y2, len(vocab), lam)
     fig, axs = plt.subplots(1, 4, figsize=(12, 3), gridspec_kw={'width_ratios': [1, 1, 1, 1.6]})
     for ax, im, title in zip(axs, (x1, x2, mix_images(x1, x2, lam)),
                              (f'{vocab[y1]} × {lam:.2f}', f'{vocab[y2]} × {1-lam:.2f}', 'mixed input')):
         show_image(im, ax=ax, title=title)
-    axs[3].bar(range(len(vocab)), to_np(target), color='C0')
-    axs[3].set(xticks=range(len(vocab)), ylim=(0, 1), title='mixed target')
-    axs[3].set_xticklabels(vocab, rotation=60, ha='right', fontsize=8)
+    plot_target_bars(axs[3], target, vocab, 'mixed target', max_classes)
     fig.tight_layout()
     return fig
 
@@ -97,33 +144,39 @@ def describe_target(target:Tensor, # A (mixed or smoothed) target, one value per
                     vocab:list,    # Class names, in label order
                    ) -> str: # e.g. 'gas pump 0.70 · church 0.30'
     "The non-zero entries of `target` as 'class value' pairs, largest first"
+    if len(target) != len(vocab):
+        raise ValueError(f"target has {len(target)} values, but vocab names {len(vocab)} classes")
     order = target.argsort(descending=True).tolist()
     return ' · '.join(f'{vocab[i]} {float(target[i]):.2f}' for i in order if target[i] > 0)
 
 # %% ../nbs/04_mixup.ipynb #cb4bc0e2
-def mixup_widget(x1:Tensor,     # First image (C, H, W) in [0, 1]
-                 x2:Tensor,     # Second image, the same shape
+def mixup_widget(x1,            # First image: tensor (C, H, W) in [0, 1], a file path, a PIL image or a `PILImage`
+                 x2,            # Second image, the same shape (an image is squashed to it)
                  y1:int,        # Label of `x1`
                  y2:int,        # Label of `x2`
                  vocab:list,    # Class names, in label order
                  lam:float=0.3, # Starting λ of the slider
                 ) -> widgets.interactive: # Display it in a notebook
     "A λ slider that prints the mixed target and redraws `plot_mixup`; the widget's `result` is the current figure"
+    x1, x2 = image_pair(x1, x2)
     mix_targets(y1, y2, len(vocab), lam); mix_images(x1, x2, lam)   # bad labels, λ or shapes fail here, not later
     slider = widgets.FloatSlider(value=lam, min=0, max=1, step=0.05, description='λ', continuous_update=False)
+    @closing_previous   # each move closes the figure it replaces
     def draw(lam):
         print('mixed target:', describe_target(mix_targets(y1, y2, len(vocab), lam), vocab))
         return plot_mixup(x1, x2, lam, y1, y2, vocab)
     return widgets.interactive(draw, {'auto_display': False}, lam=slider)
 
 # %% ../nbs/04_mixup.ipynb #cca333f1
-def plot_mixes(x1:Tensor, # First image (C, H, W) in [0, 1], weighted by λ
-               x2:Tensor, # Second image, the same shape
+def plot_mixes(x1, # First image: tensor (C, H, W) in [0, 1], a file path, a PIL image or a `PILImage`; weighted by λ
+               x2, # Second image, the same shape (an image is squashed to it)
                lams:tuple=(0, 0.3, 0.7, 1), # The λs to show
                figsize:tuple=(12, 3), # Size of the figure
               ) -> plt.Figure:
     "The Mixup of `x1` and `x2` at each λ of `lams`, in one row"
+    if not len(lams): raise ValueError("Give at least one λ to show, e.g. lams=(0, 0.3, 0.7, 1)")
     for lam in lams: check_lambda(lam)
+    x1, x2 = image_pair(x1, x2)
     fig, axs = plt.subplots(1, len(lams), figsize=figsize, squeeze=False)
     for ax, lam in zip(axs[0], lams): show_image(mix_images(x1, x2, lam), ax=ax, title=f'λ = {lam:g}')
     return fig
@@ -134,6 +187,7 @@ def sample_lambdas(alpha:float, # Beta(α, α) parameter, > 0
                    seed:int=0,   # Seed for the draws
                   ) -> tuple: # (λ as drawn, max(λ, 1-λ) as `MixUp` uses it)
     "Draw `n` Mixup weights the way `MixUp(alpha)` does"
+    check_number(alpha, 'alpha'); check_number(n, 'n', 1, whole=True); check_seed(seed)
     if alpha <= 0: raise ValueError(f"alpha must be positive, got {alpha}")
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -163,7 +217,8 @@ def alpha_widget(alpha:float=0.4, # Starting α of the slider (`MixUp`'s default
     lo, hi = min(-1, np.log10(alpha)), max(1, np.log10(alpha))   # 0.1 to 10, widened to keep the α given
     slider = widgets.FloatLogSlider(value=alpha, base=10, min=lo, max=hi, step=0.05, description='α',
                                     continuous_update=False)
-    return widgets.interactive(plot_lambdas, {'auto_display': False}, alpha=slider, n=widgets.fixed(10_000),
+    return widgets.interactive(closing_previous(plot_lambdas), {'auto_display': False}, alpha=slider,
+                               n=widgets.fixed(10_000),
                                seed=widgets.fixed(0))
 
 # %% ../nbs/04_mixup.ipynb #ff5b60b3
@@ -173,6 +228,9 @@ def plot_alphas(alphas:tuple=(0.1, 0.4, 2), # The αs to compare
                 figsize:tuple=(12, 3), # Size of the figure
                ) -> plt.Figure: # One histogram of λ ~ Beta(α, α) per α
     "Histograms of the λs that `MixUp(alpha)` draws, before keeping max(λ, 1-λ), for each α of `alphas`"
+    if not len(alphas): raise ValueError("Give at least one α, e.g. alphas=(0.1, 0.4, 2)")
+    for alpha in alphas: sample_lambdas(alpha, 1)   # each α checked before drawing
+    check_number(n, 'n', 1, whole=True); check_seed(seed)
     fig, axs = plt.subplots(1, len(alphas), figsize=figsize, sharey=True, squeeze=False)
     for ax, alpha in zip(axs[0], alphas):
         ax.hist(to_np(sample_lambdas(alpha, n, seed)[0]), bins=40, range=(0, 1), color='C1')
@@ -210,6 +268,7 @@ def show_mixed_batch(learn:Learner, # As for `mixed_batch`
                      max_n:int=6,   # How many images to show
                      **kwargs):     # Passed to `get_grid`, e.g. `figsize`
     "Show a training batch of `learn` as `cb` mixes it, each image titled with its λ"
+    check_number(max_n, 'max_n', 1, whole=True)
     x, _, lam = mixed_batch(learn, cb)
     lam = lam.expand(len(x)) if lam.numel() == 1 else lam
     xd = learn.dls.decode((x,))[0]
@@ -225,6 +284,7 @@ def cutmix_images(x1:Tensor, # First image (C, H, W), or a batch of them: all bu
     "CutMix of two images: a box of `x2` covering about 1-λ of the picture, pasted into a copy of `x1` at random"
     if x1.shape != x2.shape:
         raise ValueError(f"Images must have the same shape to mix, got {tuple(x1.shape)} and {tuple(x2.shape)}")
+    if x1.ndim < 2: raise ValueError(f"Images must have a height and a width, got a tensor of shape {tuple(x1.shape)}")
     H, W = x1.shape[-2:]
     cut = (1 - check_lambda(lam)) ** 0.5
     h, w = round(H * cut), round(W * cut)   # the box's sides, before clipping at the edges

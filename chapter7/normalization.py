@@ -5,6 +5,7 @@
 # %% ../nbs/01_normalization.ipynb #01dcd995
 from __future__ import annotations
 import time, random
+from PIL import Image
 import pandas as pd
 from fastai.vision.all import *
 from .core import *
@@ -17,18 +18,21 @@ __all__ = ['train_with_and_without_normalize', 'renormalized']
 
 # %% ../nbs/01_normalization.ipynb #7d146454
 def train_with_and_without_normalize(
-    dls_fn:Callable, # Makes the DataLoaders; called as `dls_fn(normalize=True)` and `dls_fn(normalize=False)`
+    dls_fn:Callable, # Builds the DataLoaders as `dls_fn(bs, size, normalize=...)`, e.g. `partial(get_dls, path=...)`
     epochs:int=5, # Epochs of `fit_one_cycle` for each run
     lr:float=3e-3, # Maximum learning rate
     arch:Callable=xresnet50, # Model constructor, called as `arch(n_out=dls.c)`
     seed:int=42, # Same seed, same initial weights and batches for both runs
+    bs:int=64, # Batch size, passed to `dls_fn`
+    size:int=128, # Image size, passed to `dls_fn`
     **kwargs # Passed to `Learner`
 ) -> tuple: # (table with final train_loss, valid_loss, accuracy and seconds per run; dict of the two learners)
     "Train the same model from the same seed twice, on normalized and on unnormalized images"
-    if epochs < 1: raise ValueError(f"epochs must be at least 1, not {epochs}")
+    check_number(epochs, 'epochs', 1, whole=True); check_number(lr, 'lr', above=0); check_seed(seed)
+    check_dls_fn(dls_fn, bs, size, normalize=True)
     rows, learners = {}, {}
     for name, normalize in (('normalized', True), ('not normalized', False)):
-        learn = seeded_learner(dls_fn(normalize=normalize), arch, seed, **kwargs)
+        learn = seeded_learner(build_dls(dls_fn, bs, size, normalize=normalize), arch, seed, **kwargs)
         start = time.perf_counter()
         learn.fit_one_cycle(epochs, lr)
         names = [n for n in learn.recorder.metric_names if n not in ('epoch', 'time')]
@@ -41,6 +45,9 @@ def renormalized(dl:TfmdDL, # A DataLoader, e.g. `dls.valid`
                  stats:tuple|None=None, # (mean, std) per channel for the new `Normalize`; `None` for no normalization
                 ) -> TfmdDL: # A copy of `dl` that normalizes with `stats`
     "Copy of `dl` whose `Normalize` uses `stats` instead of its own (or is removed when `stats` is None)"
+    if stats is not None and not (isinstance(stats, (tuple, list)) and len(stats) == 2):
+        raise ValueError(f"stats must be (mean, std), one value per channel in each, e.g. imagenet_stats; "
+                         f"got {stats!r}")
     tfms = [t for t in dl.after_batch.fs if not isinstance(t, Normalize)]
     if stats is not None: tfms.append(Normalize.from_stats(*stats))
     return dl.new(after_batch=tfms)

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 from fastai.vision.all import *
 from .core import *
 from .data import *
+from .core import check_number
+from .data import check_dls_fn, build_dls
 
 # %% auto #0
 __all__ = ['EpochLog', 'Phase', 'check_schedule', 'train_progressive', 'plot_accuracy_vs_time']
@@ -46,13 +48,15 @@ class Phase:
         for name in ('bs', 'size', 'epochs'):
             if not (is_whole_number(v := getattr(self, name)) and v >= 1):
                 raise ValueError(f"A phase's {name} must be at least 1, a whole number, not {v!r}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"A phase's learning rate must be positive, not {self.lr}")
+        if self.lr is not None: check_number(self.lr, "A phase's learning rate", above=0)
 
 # %% ../nbs/02_progressive_resizing.ipynb #e9cd1c6e
 def check_schedule(schedule:list, # `Phase`s, or dicts of `Phase`'s fields
                   ) -> list: # The schedule as a list of `Phase`s
     "Validate a progressive-resizing schedule: at least one phase, image sizes strictly increasing"
+    if not is_listy(schedule):
+        raise TypeError(f"The schedule must be a list of phases, e.g. [Phase(bs=64, size=128, epochs=5)], "
+                        f"got {schedule!r}")
     phases = [p if isinstance(p, Phase) else Phase(**p) for p in schedule]
     if not phases:
         raise ValueError("The schedule is empty: give at least one phase, e.g. [Phase(bs=64, size=128, epochs=5)]")
@@ -64,7 +68,7 @@ def check_schedule(schedule:list, # `Phase`s, or dicts of `Phase`'s fields
 # %% ../nbs/02_progressive_resizing.ipynb #8f027bc9
 def train_progressive(learn:Learner, # Learner with `metrics=accuracy`; its DataLoaders are replaced phase by phase
                       schedule:list, # `Phase`s or dicts, image sizes strictly increasing
-                      dls_fn:Callable=get_dls, # Builds each phase's DataLoaders as `dls_fn(bs, size, **kwargs)`
+                      dls_fn:Callable, # Builds each phase's DataLoaders as `dls_fn(bs, size, **kwargs)`, e.g. `get_dls`
                       reuse_dls:bool=False, # Train the first phase on `learn.dls` as they are, already built for it
                       **kwargs # Passed to `dls_fn`, e.g. `path`, `seed`, `num_workers`
                      ) -> pd.DataFrame: # One row per epoch: phase, size, bs, epoch, losses, accuracy, seconds so far
@@ -72,10 +76,11 @@ def train_progressive(learn:Learner, # Learner with `metrics=accuracy`; its Data
     phases = check_schedule(schedule)
     if 'accuracy' not in [m.name for m in learn.metrics]:
         raise ValueError("Create the Learner with metrics=accuracy, so each phase's accuracy can be recorded")
+    check_dls_fn(dls_fn, phases[0].bs, phases[0].size, **kwargs)   # before any training
     log = EpochLog()
     with learn.added_cbs(log):
         for i, p in enumerate(phases):
-            if i > 0 or not reuse_dls: learn.dls = dls_fn(p.bs, p.size, **kwargs)
+            if i > 0 or not reuse_dls: learn.dls = build_dls(dls_fn, p.bs, p.size, **kwargs)
             log.phase = dict(phase=i, size=p.size, bs=p.bs)
             if ifnone(p.fine_tune, i > 0): learn.fine_tune(p.epochs, ifnone(p.lr, 1e-3))
             else: learn.fit_one_cycle(p.epochs, ifnone(p.lr, 3e-3))
@@ -86,6 +91,7 @@ def plot_accuracy_vs_time(runs:dict, # Run name -> log returned by `train_progre
                           ax:plt.Axes|None=None, # Axes to draw on; default a new figure
                          ) -> plt.Figure: # The figure, one line per run
     "Plot validation accuracy against cumulative wall time for each run"
+    if not runs: raise ValueError("Give at least one run: {name: log returned by train_progressive}")
     if ax is None: _, ax = plt.subplots(figsize=(6, 3))
     for name, log in runs.items(): ax.plot(log.seconds, log.accuracy, marker='o', label=name)
     ax.set_xlabel('wall time (seconds)')

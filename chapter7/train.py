@@ -4,13 +4,13 @@
 
 # %% ../nbs/machinery/05_train.ipynb #b6063a10
 from __future__ import annotations
-import json, math, time, dataclasses
+import re, json, math, time, dataclasses
 import numpy as np, pandas as pd
 from fastai.vision.all import *
 from .core import choose, check_precision
 from .core import *
 from .data import *
-from .learner import reseed, seeded_learner, get_arch
+from .learner import ARCHS, reseed, seeded_learner, get_arch
 from .fast_train import get_opt
 from .progressive import Phase, check_schedule, train_progressive
 from .label_smoothing import check_eps
@@ -18,7 +18,7 @@ from .cli import parser_for, run_cli
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'POOLS', 'parse_schedule', 'build_model', 'phase_seed', 'TrainSettings', 'check_settings', 'train_once',
-           'summarize', 'train_runs', 'main', 'cli']
+           'summarize', 'check_runs', 'train_runs', 'read_report', 'settings_record', 'main', 'cli']
 
 # %% ../nbs/machinery/05_train.ipynb #afab01dd
 def parse_schedule(text:str, # Phases `size:epochs[:bs]`, comma-separated, e.g. '64:4:128,128:5'
@@ -58,8 +58,16 @@ def phase_seed(seed:int, phase:int) -> int:
 @dataclasses.dataclass
 class TrainSettings:
     "Every setting of one training run, checked when made: a wrong one fails before any data is read"
-    path: str|None = None       # Imagenette folder; default `imagenette_path(160)`
+    path: str|None = None       # Imagenette, or your own folder of images (`get_dls`); default `imagenette_path(160)`
+    valid_name: str|None = None # The validation folder's name; default found: 'val' or 'valid'
+    valid_pct: float|None = None # Without split folders: validate on this share of the images, drawn at random
+    label_pat: str|None = None  # Labels from the file names: the first group of this regular expression
+    labels_csv: str|None = None # Labels from this CSV file (in `path`): columns `fn_col`, `label_col`, `valid_col`
+    fn_col: str = '0'           # The CSV's column of file names, relative to `path`: a name or a position
+    label_col: str = '1'        # The CSV's column of labels: a name or a position
+    valid_col: str|None = None  # The CSV's column that is true for validation images; default: split as without CSV
     size: int = 128             # Image size, without a schedule
+    presize: int|None = None    # Size of the item-level `Resize` (presizing); default `get_dls`'s
     epochs: int = 5             # Epochs, without a schedule
     bs: int = 64                # Batch size (with a schedule, of its phases that give none)
     lr: float = 3e-3            # Maximum learning rate
@@ -82,6 +90,7 @@ class TrainSettings:
     fast: bool = False          # The cached, on-device data path of `get_dls`
     deterministic: bool = True  # Deterministic GPU kernels; turn off for speed
     per_class: int|None = None  # At most this many images per class and split
+    verify: bool = False        # Open every image before training and list the unreadable ones
     seed: int = 0               # Seeds weights, batches and augmentation
     export: str|None = None # Save the trained learner to this file for `load_learner`; '{seed}' in it becomes the seed
 
@@ -96,9 +105,20 @@ def check_settings(s:TrainSettings) -> list: # The phases to train
     if s.schedule and s.sched != 'one_cycle':
         raise ValueError("A progressive-resizing schedule trains with fit_one_cycle and fine_tune: "
                          "use sched='one_cycle'")
-    for name in ('lr', 'wd', 'mixup', 'smoothing', 'min_scale'):
-        v = getattr(s, name)
-        if v is not None and not math.isfinite(v): raise ValueError(f"{name} must be a finite number, got {v}")
+    check_finite(**{name: getattr(s, name) for name in ('lr', 'wd', 'mixup', 'smoothing', 'min_scale', 'valid_pct')})
+    if s.valid_pct is not None and not 0 < s.valid_pct < 1:
+        raise ValueError(f"valid_pct is the share of the images kept for validation, in (0, 1); got {s.valid_pct}")
+    if s.presize is not None and not (is_whole_number(s.presize) and s.presize >= 1):
+        raise ValueError(f"presize must be a positive whole number (pixels), not {s.presize!r}")
+    if s.label_pat is not None and s.labels_csv is not None: raise ValueError("Give label_pat or labels_csv, not both")
+    if s.valid_col is not None and s.labels_csv is None:
+        raise ValueError("valid_col is a column of labels_csv: give both")
+    if s.valid_col is not None and s.valid_pct is not None: raise ValueError("Give valid_pct or valid_col, not both")
+    if s.label_pat is not None:
+        try: re.compile(s.label_pat)
+        except re.error as e: raise ValueError(f"label_pat {s.label_pat!r} is not a regular expression: {e}") from None
+    if s.valid_name is not None and not (isinstance(s.valid_name, str) and s.valid_name.strip()):
+        raise ValueError(f"valid_name is the validation folder's name, not {s.valid_name!r}")
     if s.mixup < 0: raise ValueError(f"mixup is Beta(α, α)'s α and must be positive (0 for none), got {s.mixup}")
     if s.wd is not None and s.wd < 0:
         raise ValueError(f"wd, the weight decay, must be at least 0 (None for the optimizer's), got {s.wd}")
@@ -115,17 +135,22 @@ def train_once(settings:TrainSettings|None=None, # The run's settings; default `
     s = dataclasses.replace(settings, **kwargs) if settings else TrainSettings(**kwargs)
     phases, seed = s.phases, s.seed
     export_file = Path(s.export.replace('{seed}', str(seed))) if s.export else None
-    if export_file: export_file.parent.mkdir(parents=True, exist_ok=True)   # now, not after the training
+    if export_file: check_output(export_file, 'export')   # now, not after the training
     model, opt_func = build_model(s.arch, s.act, s.sa, s.pool), get_opt(s.opt)
+    split = {k: v for k in ('valid_name', 'valid_pct', 'label_pat', 'labels_csv', 'valid_col')
+             if (v := getattr(s, k)) is not None}   # else get_dls's own
+    if s.labels_csv:   # a column by position or by name
+        split.update({k: int(v) if v.isdigit() else v for k in ('fn_col', 'label_col') if (v := getattr(s, k))})
     dls_fn = partial(get_dls, path=s.path, noise=s.noise, normalize=s.normalize, min_scale=s.min_scale, fast=s.fast,
-                     per_class=s.per_class, seed=seed)
+                     per_class=s.per_class, seed=seed, presize=s.presize, **split)
     def phase_dls(bs, size):
         "A later phase's DataLoaders: the same images as the first (`per_class` picks them by `seed`), new random draws"
         dls = dls_fn(bs, size)
         reseed(dls, phase_seed(seed, [p.size for p in phases].index(size)), s.deterministic)
         return dls
-    learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size), model, seed, s.precision, s.channels_last,
-                           s.deterministic, opt_func=opt_func, wd=s.wd, cbs=MixUp(s.mixup) if s.mixup else None,
+    learn = seeded_learner(dls_fn(phases[0].bs, phases[0].size, verify=s.verify), model, seed, s.precision,
+                           s.channels_last, s.deterministic, opt_func=opt_func, wd=s.wd,
+                           cbs=MixUp(s.mixup) if s.mixup else None,
                            loss_func=LabelSmoothingCrossEntropyFlat(eps=s.smoothing) if s.smoothing else None)
     start = time.perf_counter()
     if s.sched == 'one_cycle': n_epochs = len(train_progressive(learn, phases, phase_dls, reuse_dls=True))
@@ -137,7 +162,8 @@ def train_once(settings:TrainSettings|None=None, # The run's settings; default `
         preds, targs = learn.tta()
         res['tta_accuracy'] = float(accuracy(preds, targs))
     # the model and the stock pipeline of its data (also after `fast`), no images
-    if export_file: learn.export(export_file)
+    if export_file:   # whole or not at all, even if stopped while writing
+        with naming_path(export_file, 'export'): save_atomically(export_file, lambda p: learn.export(p.absolute()))
     return res
 
 # %% ../nbs/machinery/05_train.ipynb #74685601
@@ -146,34 +172,79 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     return runs.drop(columns=['seed', 'epochs'], errors='ignore').agg(['mean', 'std', 'min', 'max']).T
 
 # %% ../nbs/machinery/05_train.ipynb #ddf38b45
-def train_runs(runs:int=1, # Runs, with seeds `seed`, `seed+1`, ...
-               **settings, # `TrainSettings` of the first run
-              ) -> pd.DataFrame: # One row per run
-    "`train_once` for `runs` seeds from the settings' `seed`: one row per run"
+def check_runs(runs:int, # Runs, with seeds `s.seed`, `s.seed+1`, ...
+               s:TrainSettings, # Their settings
+              ) -> list: # The seeds of the runs
+    "Raise unless `runs` is at least 1 and, with several runs, `s.export` gives each its own file"
     if runs < 1: raise ValueError(f"runs must be at least 1, got {runs}")
-    s = TrainSettings(**settings)
     if runs > 1 and s.export and '{seed}' not in s.export:
         raise ValueError(f"With {runs} runs, each would overwrite the last export: "
                          f"put '{{seed}}' in the file name, e.g. 'model-{{seed}}.pkl'")
-    return pd.DataFrame([train_once(s, seed=s.seed + i) for i in progress_bar(range(runs), leave=False)])
+    return list(range(s.seed, s.seed + runs))
+
+def train_runs(runs:int=1, # Runs, with seeds `seed`, `seed+1`, ...
+               done:list|None=None, # Rows of runs finished before (as this returns them): their seeds are not run again
+               on_run:Callable|None=None, # Called with the runs so far (a DataFrame) after every run, e.g. to save them
+               **settings, # `TrainSettings` of the first run
+              ) -> pd.DataFrame: # One row per run, by seed (those of `done` too)
+    "`train_once` for `runs` seeds from the settings' `seed`: one row per run"
+    s = TrainSettings(**settings)
+    rows = list(done or [])
+    todo = [seed for seed in check_runs(runs, s) if seed not in {r['seed'] for r in rows}]
+    for i, seed in enumerate(progress_bar(todo, leave=False) if todo else []):
+        row = train_once(s, seed=seed, verify=s.verify and i == 0)   # the images verified once
+        rows = sorted(rows + [row], key=lambda r: r['seed'])
+        if on_run is not None: on_run(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
 
 # %% ../nbs/machinery/05_train.ipynb #f3d47014
-def main(runs:int=1,           # Runs, with seeds `seed`, `seed+1`, ...
-         out:str='train.json', # Where to write settings, runs and summary
+def read_report(out:Path, # A `chapter7-train` report, or no file yet
+                s:TrainSettings, # The settings of the runs to add to it
+               ) -> tuple: # The rows of its runs, and how many runs were asked for
+    "The runs `out` holds, made with settings `s`; nothing when there is no `out`; an error for any other file"
+    if not out.exists(): return [], 0
+    try: report = json.loads(out.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError): report = None   # cut short, or not text
+    if not (isinstance(report, dict) and {'settings', 'runs', 'summary'} <= set(report)
+            and isinstance(report['settings'], dict)):   # someone else's: keep it
+        raise ValueError(f"--out {out} is not a report of chapter7-train (one with 'settings', 'runs' and 'summary'), "
+                         "and is kept as it is: give another file")
+    if not report['runs']: return [], 0
+    mine, theirs = settings_record(s), {k: v for k, v in report['settings'].items() if k not in ('runs', 'verify')}
+    if mine != theirs:
+        differ = ', '.join(f"{k}={theirs.get(k)!r}" for k in sorted(set(mine) | set(theirs))
+                           if mine.get(k) != theirs.get(k))
+        raise ValueError(f"--out {out} holds runs made with other settings ({differ}): give another file, "
+                         "or the same settings to add runs to it")
+    return report['runs'], report['settings'].get('runs', 0)
+
+def settings_record(s:TrainSettings) -> dict:
+    "`s` as a report records it, as JSON reads it back, without `verify` (which changes no run)"
+    return {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(s), default=str)).items() if k != 'verify'}
+
+def main(runs:int=1,           # Runs, with seeds `seed`, `seed+1`, ...; those `out` holds already are not run again
+         out:str='train.json', # Where to write settings, runs and summary, after every run
          **settings:TrainSettings, # The options of one run
         ) -> dict:
-    "Train Imagenette from scratch with the chapter's techniques, `runs` times, and report mean ± std"
+    "Train on Imagenette or your own folder (`--path`) from scratch with the chapter's techniques; mean ± std of runs"
     s = TrainSettings(**settings)   # every setting checked before anything is written or trained
-    Path(out).parent.mkdir(parents=True, exist_ok=True)   # before the runs, not after them
-    table = train_runs(runs, **settings)
-    summary = summarize(table)
-    print(summary.round(4).to_string())
+    seeds, out = check_runs(runs, s), check_output(out, 'out')
+    if s.export:
+        for seed in seeds: check_output(s.export.replace('{seed}', str(seed)), 'export')
+    done, asked = read_report(out, s)   # before the runs, not after them
+    asked = max(runs, asked)
     # NaN (one run's std) as null
     as_json = lambda df, orient: json.loads(df.to_json(orient=orient, double_precision=15))
-    report = dict(settings={**dataclasses.asdict(s), 'runs': runs}, runs=as_json(table, 'records'),
-                  summary=as_json(summary, 'index'))
-    Path(out).write_text(json.dumps(report, indent=2, default=str, allow_nan=False))
-    return report
+    def save(table:pd.DataFrame) -> dict:
+        "Write the report of the runs in `table`, after every run: a command stopped half-way keeps its finished runs"
+        report = dict(settings={**dataclasses.asdict(s), 'runs': asked}, runs=as_json(table, 'records'),
+                      summary=as_json(summarize(table), 'index'),
+                      complete=set(range(s.seed, s.seed + asked)) <= set(table.seed))
+        save_json(report, out, 'out', indent=2, default=str, allow_nan=False)
+        return report
+    table = train_runs(runs, done=done, on_run=save, **settings)
+    print(summarize(table).round(4).to_string())
+    return save(table)
 
 # %% ../nbs/machinery/05_train.ipynb #8647f439
 def cli():

@@ -10,12 +10,14 @@ from fastai.vision.all import *
 from .core import *
 from .data import *
 from .learner import reseed, set_precision
+from .core import check_number, check_seed
+from .data import check_dls_fn, build_dls
 
 # %% auto #0
 __all__ = ['PRETRAIN_CLASSES', 'TRANSFER_CLASSES', 'RECIPES', 'make_body', 'transfer_model', 'transfer_learner', 'check_weights',
-           'load_body', 'save_body', 'lr_suggestions', 'plot_lr_suggestions', 'check_lr', 'freeze_unfreeze',
-           'confusion_table', 'top_losses_table', 'load_weights', 'validation_accuracy', 'compare_transfer',
-           'progressive_vs_fixed']
+           'load_body', 'save_body', 'lr_find_points', 'points_needed', 'lr_suggestions', 'plot_lr_suggestions',
+           'check_lr', 'freeze_unfreeze', 'confusion_table', 'top_losses_table', 'load_weights', 'validation_accuracy',
+           'compare_transfer', 'progressive_vs_fixed']
 
 # %% ../nbs/07_transfer_learning.ipynb #617a64fe
 PRETRAIN_CLASSES = sorted(IMAGENETTE_CLASSES)[:5]
@@ -26,6 +28,7 @@ def make_body(arch:Callable=xresnet18, # Model constructor, e.g. `xresnet18`, `r
               weights:str|Path|None=None, # A file written by `save_body`; default: random weights
              ) -> nn.Sequential:
     "The body of `arch` (everything before its pooling head), with random weights or those in `weights`"
+    if not callable(arch): raise TypeError(f"arch must be a model constructor such as xresnet18, got {arch!r}")
     body = create_body(arch(), pretrained=False)
     return body if weights is None else load_body(body, weights)
 
@@ -35,7 +38,8 @@ def transfer_model(body:nn.Module, # A body from `make_body`
                    **kwargs        # Passed to `create_head`, e.g. `ps`, `lin_ftrs`
                   ) -> nn.Sequential:
     "`body` followed by a new head from `create_head`, initialised as `vision_learner` does"
-    if n_out < 2: raise ValueError(f"A classifier needs at least two classes, got n_out={n_out}")
+    if not (is_whole_number(n_out) and n_out >= 2):
+        raise ValueError(f"A classifier needs at least two classes, got n_out={n_out}")
     head = create_head(num_features_model(body), n_out, **kwargs)
     apply_init(head, nn.init.kaiming_normal_)
     return nn.Sequential(body, head)
@@ -100,13 +104,41 @@ def save_body(learn:Learner, # A Learner whose model is `nn.Sequential(body, hea
     return fname
 
 # %% ../nbs/07_transfer_learning.ipynb #02bc4956
+def lr_find_points(num_it:int) -> int:
+    "How many (learning rate, loss) points `lr_find(num_it=num_it)` passes to its suggestion methods, if none diverges"
+    return max(num_it, 6) - num_it // 10 - 5   # it skips the first tenth and the last five
+
+def points_needed(func) -> int:
+    "The fewest points suggestion method `func` works on: `slide` compares each point with one `lr_diff` before it"
+    if getattr(func, 'func', func) is slide: return getattr(func, 'keywords', {}).get('lr_diff', 15) + 1
+    return 2
+
 def lr_suggestions(learn:Learner, # The Learner to probe; its weights are restored afterwards
                    suggest_funcs:tuple=(minimum, steep, valley, slide), # Suggestion methods of `lr_find`
-                   **kwargs # Passed to `lr_find`, e.g. `num_it`, `start_lr`, `end_lr`
+                   num_it:int=100, # Mini-batches to try, as for `lr_find`
+                   **kwargs # Passed to `lr_find`, e.g. `start_lr`, `end_lr`
                   ) -> dict: # Method name -> suggested learning rate
-    "Run `learn.lr_find` without its plot and return its suggestions by name"
-    with learn.no_bar(): sugg = learn.lr_find(suggest_funcs=suggest_funcs, show_plot=False, **kwargs)
-    return {name: float(lr) for name, lr in zip(sugg._fields, sugg)}
+    "Run `learn.lr_find` without its plot and return its suggestions by name, with a clear error when too few points"
+    funcs = tuplify(suggest_funcs)
+    if not funcs: raise ValueError("Give at least one suggestion method, e.g. suggest_funcs=(valley,)")
+    names = [getattr(f, 'func', f).__name__ for f in funcs]
+    need = max(points_needed(f) for f in funcs)
+    fewest = next(k for k in range(6, 10_000) if lr_find_points(k) >= need)
+    check_number(num_it, 'num_it', 1, whole=True)
+    if num_it < fewest:
+        without = ", or leave slide out, e.g. suggest_funcs=(minimum, steep, valley)" if 'slide' in names else ''
+        raise ValueError(f"num_it={num_it} is too few for the suggestions {', '.join(names)}: use num_it={fewest} or "
+                         f"more{without}")
+    for k in ('start_lr', 'end_lr'):
+        if k in kwargs and not is_listy(kwargs[k]): check_number(kwargs[k], k, above=0)
+    with learn.no_bar(): learn.lr_find(num_it=num_it, suggest_funcs=None, show_plot=False, **kwargs)
+    rec, skip = learn.recorder, num_it // 10   # as `lr_find` trims them
+    lrs, losses = tensor(rec.lrs[skip:-5]), tensor(rec.losses[skip:-5])
+    if (nan := torch.isnan(losses)).any(): lrs, losses = lrs[:nan.int().argmax()], losses[:nan.int().argmax()]
+    if len(losses) < need:
+        raise ValueError(f"lr_find stopped after {len(rec.lrs)} of {num_it} mini-batches, when the loss diverged: too "
+                         f"few points for {', '.join(names)}. Lower end_lr, or leave slide out")
+    return {name: float(f(lrs, losses, num_it)[0]) for name, f in zip(names, funcs)}
 
 # %% ../nbs/07_transfer_learning.ipynb #38db2c96
 def plot_lr_suggestions(learn:Learner, # A Learner right after `lr_find`
@@ -114,6 +146,7 @@ def plot_lr_suggestions(learn:Learner, # A Learner right after `lr_find`
                         skip_end:int=5, # Leave out the last points, where the loss blows up
                        ) -> plt.Figure:
     "The loss against the learning rate of the last `lr_find`, each suggestion marked and labelled with its value"
+    check_number(skip_end, 'skip_end', 0, whole=True)
     lrs, losses = L(getattr(learn.recorder, 'lrs', [])), L(getattr(learn.recorder, 'losses', [])).map(float)
     if len(lrs) <= skip_end:
         raise ValueError("Nothing to plot: run `learn.lr_find()` (or `lr_suggestions(learn)`) first")
@@ -135,11 +168,13 @@ def check_lr(lr:float|slice|list, # A rate, `slice(lo, hi)` / `slice(hi)` for di
     if not isinstance(lr, slice):
         rates = list(lr) if isinstance(lr, (list, tuple, np.ndarray)) else [lr]
         if not rates or not all(v > 0 for v in rates): raise ValueError(f"A learning rate must be positive, got {lr}")
+        for v in rates: check_number(v, 'A learning rate')   # finite too
         return lr
     if lr.step is not None: raise ValueError(f"slice(lo, hi) takes no step, got {lr}")
     if lr.stop is None: raise ValueError(f"slice(lo, hi) needs hi, the head's learning rate, got {lr}")
     for v in (lr.start, lr.stop):
         if v is not None and not v > 0: raise ValueError(f"Learning rates must be positive, got {lr}")
+        if v is not None: check_number(v, 'A learning rate')   # finite too
     if lr.start is not None and lr.start > lr.stop:
         raise ValueError(f"slice({lr.start:g}, {lr.stop:g}) gives the first layers a larger learning rate than the "
                          "head; discriminative rates go from small (body) to large (head): "
@@ -155,7 +190,7 @@ def freeze_unfreeze(learn:Learner, # A Learner with a pretrained body, as from `
                    ) -> Learner:
     "Train the head with the body frozen, then `unfreeze` and train everything with discriminative `lrs`"
     check_lr(lr), check_lr(lrs)
-    if min(freeze_epochs, epochs) < 1:
+    if not all(is_whole_number(e) for e in (freeze_epochs, epochs)) or min(freeze_epochs, epochs) < 1:
         raise ValueError(f"Both phases need at least one epoch, got {freeze_epochs} and {epochs}")
     learn.freeze()
     learn.fit_one_cycle(freeze_epochs, lr)
@@ -176,7 +211,7 @@ def top_losses_table(interp:ClassificationInterpretation, # From `Classification
                      k:int=5, # Number of items
                     ) -> pd.DataFrame: # file, actual, predicted, probability of the prediction, loss
     "The `k` validation items with the largest loss, with human class names"
-    if not 1 <= k <= len(interp.losses):
+    if not (is_whole_number(k) and 1 <= k <= len(interp.losses)):
         raise ValueError(f"k must be from 1 to {len(interp.losses)}, the number of items, got {k}")
     losses, idx, items = interp.top_losses(k, items=True)
     _, probs, targs, _, _ = interp[idx]   # predictions for these k items only
@@ -232,6 +267,8 @@ def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
     "Train from scratch, with `fine_tune` and with `freeze_unfreeze` on the same seeds and epochs; accuracy of each"
     if not 1 <= freeze_epochs < epochs:
         raise ValueError(f"Need 1 <= freeze_epochs < epochs, got freeze_epochs={freeze_epochs}, epochs={epochs}")
+    check_number(epochs, 'epochs', 2, whole=True); check_number(freeze_epochs, 'freeze_epochs', 1, whole=True)
+    check_lr(lr); [check_seed(s) for s in seeds]
     check_weights(weights)
     lrs = check_lr(ifnone(lrs, slice(lr/100, lr)))
     rows = []
@@ -248,7 +285,7 @@ def compare_transfer(dls:DataLoaders, # DataLoaders of the transfer task
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_transfer_learning.ipynb #b5ca0073
-def progressive_vs_fixed(dls_fn:Callable, # `dls_fn(size, seed)` returns the transfer task's DataLoaders
+def progressive_vs_fixed(dls_fn:Callable, # Builds the transfer task's DataLoaders as `dls_fn(bs, size, seed=seed)`
                          weights:str|Path, # Pretrained body from `save_body`, trained at `size`
                          arch:Callable=xresnet18, # The architecture `weights` were saved from
                          small:int=64, # Image size of the first half (progressive run)
@@ -256,24 +293,30 @@ def progressive_vs_fixed(dls_fn:Callable, # `dls_fn(size, seed)` returns the tra
                          epochs:int=4, # Total epochs of each run, split in halves by the progressive run
                          seeds:tuple=(0,), # One pair of runs per seed
                          lr:float=1e-3, # `base_lr` of `fine_tune`
+                         bs:int=64, # Batch size, passed to `dls_fn`
                          **kwargs # Passed to `transfer_learner`
                         ) -> pd.DataFrame: # One row per run: schedule, seed, accuracy, seconds
     "Fine-tune a pretrained body at `size`, and progressively (`small`, then `size`), on the same seeds and epochs"
+    check_number(small, 'small', 1, whole=True); check_number(size, 'size', 1, whole=True)
     if not small < size: raise ValueError(f"The first size must be smaller than the last, got {small} and {size}")
     check_weights(weights)
+    check_number(epochs, 'epochs', whole=True); check_lr(lr)
     if epochs < 4:
         raise ValueError(f"Each half needs a frozen and an unfrozen epoch, so epochs must be at least 4, got {epochs}")
+    if not len(seeds): raise ValueError("Give at least one seed, e.g. seeds=(0,)")
+    for seed in seeds: check_seed(seed)
+    check_dls_fn(dls_fn, bs, small, seed=seeds[0])
     half, rows = epochs // 2, []
     for seed in seeds:
         for schedule in (f'fixed {size}', f'progressive {small}->{size}'):
             start = time.perf_counter()
             first = size if schedule.startswith('fixed') else small
-            learn = transfer_learner(dls_fn(first, seed), arch, weights, seed, **kwargs)
+            learn = transfer_learner(build_dls(dls_fn, bs, first, seed=seed), arch, weights, seed, **kwargs)
             with learn.no_logging(), learn.no_bar():
                 if schedule.startswith('fixed'): learn.fine_tune(epochs - 1, lr)
                 else:
                     learn.fine_tune(half - 1, lr)
-                    learn.dls = dls_fn(size, seed)
+                    learn.dls = build_dls(dls_fn, bs, size, seed=seed)
                     learn.fine_tune(epochs - half - 1, lr)
                 acc = validation_accuracy(learn)
             rows.append(dict(schedule=schedule, seed=seed, accuracy=acc, seconds=time.perf_counter() - start))

@@ -13,18 +13,21 @@ from torchvision.transforms.functional import five_crop
 from fastai.vision.all import *
 from .core import *
 from .data import *
+from .core import check_number
+from .data import as_rgb_image
 from .fast_data import CachedImageDL
 
 # %% auto #0
-__all__ = ['FIVE_CROPS', 'show_crop_and_squish', 'five_crops', 'resize_short', 'show_five_crops', 'TakeCrop', 'prediction_dl',
-           'presized_dl', 'PhotoCrop', 'photo_dl', 'five_crop_tta', 'compare_tta']
+__all__ = ['FIVE_CROPS', 'show_crop_and_squish', 'image_tensor', 'five_crops', 'resize_short', 'show_five_crops', 'TakeCrop',
+           'prediction_dl', 'presized_dl', 'PhotoCrop', 'photo_dl', 'five_crop_tta', 'compare_tta']
 
 # %% ../nbs/03_tta.ipynb #ee289bf3
-def show_crop_and_squish(img, # A photo: `PILImage`, or anything `PILImage.create` opens
+def show_crop_and_squish(img, # A photo: a file path, a PIL image or a `PILImage`
                          size:int=128, # Side of the square the model sees
                         ) -> plt.Figure: # Photo with its centre square outlined, centre crop, squished photo
     "What fastai's validation `Resize(size)` keeps of `img`, and `Resize(size, method='squish')`"
-    im = img if isinstance(img, PILImage) else PILImage.create(img)
+    check_number(size, 'size', 1, whole=True)
+    im = as_rgb_image(img)
     (w, h), side = im.size, min(im.size)
     fig, axs = plt.subplots(1, 3, figsize=(9, 3))
     show_image(im, ax=axs[0], title=f'photo {w}x{h}')
@@ -50,21 +53,30 @@ def _crop_size(size, hw) -> tuple:
     return size
 
 # %% ../nbs/03_tta.ipynb #7a80a892
-def five_crops(img, # An image: `TensorImage` (channels, height, width), `PILImage`, or anything `PILImage.create` opens
+def image_tensor(img, # `TensorImage` (channels, height, width), a file path, a PIL image or a `PILImage`
+                ) -> TensorImage: # (channels, height, width); an image's pixels 0..255, a tensor's as they were
+    "`img` as a tensor of one image: an image converted to RGB as `PILImage.create` does, a tensor checked"
+    if not isinstance(img, Tensor): return TensorImage(image2tensor(as_rgb_image(img)))
+    if img.ndim != 3 or img.shape[0] not in (1, 3):
+        raise ValueError(f"An image tensor must be shaped (channels, height, width) with 1 or 3 channels, "
+                         f"got {tuple(img.shape)}")
+    return img
+
+def five_crops(img, # An image: `TensorImage` (channels, height, width), a file path, a PIL image or a `PILImage`
                size:int|tuple, # Crop size: pixels, or (height, width)
               ) -> list: # Five `TensorImage`s, in `FIVE_CROPS` order
     "The four corner crops and the centre crop of `img`, each `size` pixels"
-    x = img if isinstance(img, Tensor) else image2tensor(PILImage.create(img))
+    x = image_tensor(img)
     return [TensorImage(c) for c in five_crop(x, _crop_size(size, x.shape[-2:]))]
 
 # %% ../nbs/03_tta.ipynb #814c267b
-def resize_short(img, # A photo: `PILImage`, or anything `PILImage.create` opens
+def resize_short(img, # A photo: a file path, a PIL image or a `PILImage`
                  presize:int, # Pixels of its short side after resizing
                 ) -> PILImage: # The whole photo, its shape kept
     "`img` resized to `presize` pixels on its short side, keeping its shape: nothing is cropped"
     if not (is_whole_number(presize) and presize >= 1):
         raise ValueError(f"presize must be a positive whole number, not {presize!r}")
-    im = img if isinstance(img, PILImage) else PILImage.create(img)
+    im = as_rgb_image(img)
     w, h = im.size
     scale = presize / min(w, h)
     return PILImage(im.resize((max(presize, round(w * scale)), max(presize, round(h * scale))), Image.BILINEAR))
@@ -75,7 +87,7 @@ def show_five_crops(img, # An image, as for `five_crops`, with values 0..255 or 
                     figsize:tuple=(12, 2.5), # Size of the figure
                    ) -> plt.Figure: # The image with the crops outlined, then the five crops
     "Show `img` with its five crops outlined, and each crop"
-    x = img if isinstance(img, Tensor) else image2tensor(PILImage.create(img))
+    x = image_tensor(img)
     crops, (h, w) = five_crops(x, size), x.shape[-2:]
     ch, cw = crops[0].shape[-2:]
     fig, axs = plt.subplots(1, 6, figsize=figsize)
@@ -142,6 +154,7 @@ def five_crop_tta(learn:Learner, # A trained learner
     "Predictions averaged over the corner and centre crops of each whole photo, resized to `presize` on its short side"
     unknown = [c for c in crops if c not in FIVE_CROPS]
     if unknown or not crops: raise ValueError(f"crops must be some of {FIVE_CROPS}, got {crops}")
+    if presize is not None: check_number(presize, 'presize', 1, whole=True)
     dl = prediction_dl(learn, dl)
     size = ifnone(size, dl.one_batch()[0].shape[-2:])
     presize = ifnone(presize, min(presized_dl(dl).one_batch()[0].shape[-2:]))
@@ -166,7 +179,7 @@ def compare_tta(learn:Learner, # A trained learner
                 size:int|tuple|None=None, # Crop size for `five_crop_tta`
                ) -> pd.DataFrame: # One row per kind of prediction; columns accuracy, seconds, time_ratio
     "Accuracy and inference time of plain predictions, a centre crop, fastai's `tta` and five-crop TTA on the same data"
-    if n < 1: raise ValueError(f"TTA needs at least one augmented pass: n must be at least 1, not {n}")
+    check_number(n, 'n', 1, whole=True)   # augmented passes
     dl = prediction_dl(learn, dl)
     size = ifnone(size, dl.one_batch()[0].shape[-2:])
     runs = {'plain': lambda: learn.get_preds(dl=dl),

@@ -184,3 +184,47 @@ def test_albumentations_in_a_datablock(synth):
     assert v1.shape == (8, 3, 64, 64) and torch.equal(v1, v2)   # validation: resized to the training size, every time alike
     t1, t2 = (dls.train.do_item(0)[0].float() for _ in range(2))   # the first training image, through item_tfms twice
     assert t1.shape == (3, 64, 64) and (t1 - t2).abs().mean() > 1   # a different augmentation each time
+
+def test_images_as_paths_and_pil_images(img, tmp_path):
+    "A path, a PIL image or a PILImage, converted to RGB as `PILImage.create` does: the same copies, three channels each"
+    from PIL import Image
+    fn = tmp_path/'pump.png'
+    img.save(fn)
+    base = augment_copies(img, 2)
+    for other in (fn, str(fn), Image.open(fn), Image.open(fn).convert('RGBA'), PILImage(Image.open(fn).convert('RGBA'))):
+        assert torch.equal(augment_copies(other, 2), base)
+    assert augment_copies(Image.open(fn).convert('L'), 2).shape == (2, 3, 128, 128)
+    fig = plot_augmentations(fn, 2)
+    assert len([ax for ax in fig.axes if ax.images]) == 2
+    assert len([ax for ax in plot_settings(str(fn), {'defaults': {}}).axes if ax.images]) == 2
+    assert len([ax for ax in augmentation_widget(Image.open(fn).convert('RGBA'), n=2).result.axes if ax.images]) == 2
+    with pytest.raises(TypeError, match='a file path, a PIL image or a fastai PILImage'): augment_copies(np.array(img), 2)
+    with pytest.raises(ValueError, match='Cannot read image'): augment_copies(tmp_path/'none.png', 2)
+    plt.close('all')
+
+def test_bad_numbers_are_refused(img):
+    for kwargs, message in [(dict(max_lighting=float('nan')), 'max_lighting must be a finite number'),
+                            (dict(max_rotate=float('inf')), 'max_rotate must be a finite number'),
+                            (dict(min_zoom=float('nan')), 'min_zoom must be a finite number'), (dict(mult='2'), 'mult must be a number'),
+                            (dict(do_flip='yes'), 'do_flip must be True or False'), (dict(size=1), 'size must be a whole number of pixels, at least 8'),
+                            (dict(size=float('inf')), 'size must be a whole number'), (dict(n=-1), 'n must be at least 1'),
+                            (dict(n=2.5), 'n must be a whole number'), (dict(seed=-1), 'seed must be at least 0')]:
+        with pytest.raises(ValueError, match=message): augment_copies(img, **{'n': 2, **kwargs})
+    with pytest.raises(ValueError, match='max_lighting must be a finite number'): augmentation_widget(img, max_lighting=float('nan'))
+    with pytest.raises(ValueError, match='n must be at least 1'): augmentation_widget(img, n=0)
+    with pytest.raises(ValueError, match='ncols must be at least 1'): plot_augmentations(img, 2, ncols=0)
+    with pytest.raises(ValueError, match='n must be at least 1'): plot_settings(img, {'defaults': {}}, n=-2)
+    with pytest.raises(ValueError, match='max_warp must be a finite number'): aug_call(max_warp=float('nan'))
+
+def test_widget_closes_the_figures_it_replaces(img):
+    plt.close('all')
+    w = augmentation_widget(img, n=2, size=32)
+    ctrl = controls(w)
+    for i in range(25): ctrl['max_rotate'].value = (i % 9) * 5
+    assert plt.get_fignums() == [w.result.number]
+    plt.close('all')
+
+def test_sizes_are_checked():
+    with pytest.raises(ValueError, match='size must be at least 1'): aug_call(-1)
+    pytest.importorskip('albumentations')
+    with pytest.raises(ValueError, match='size must be at least 1'): albumentations_pipelines(-1)

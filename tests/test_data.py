@@ -241,9 +241,9 @@ def test_get_dls_checks_before_reading(tmp_path):
 
 def test_get_dls_class_missing_from_val(copy):
     shutil.rmtree(copy/'val'/'n01440764')   # no tench to validate on
-    with pytest.raises(ValueError, match=r"No images in val/ for classes \['n01440764'\]: pick"):
+    with pytest.raises(ValueError, match=r"No validation images for classes \['tench'\]: pick"):
         get_dls(8, 64, path=copy, classes=['tench', 'church'])
-    with pytest.raises(ValueError, match=r"No images in val/ for classes \['n01440764'\]: every class needs"):
+    with pytest.raises(ValueError, match=r"No validation images for classes \['tench'\]: every class needs"):
         get_dls(8, 64, path=copy)
 
 # Batch statistics

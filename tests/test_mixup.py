@@ -4,8 +4,8 @@ matplotlib.use('Agg')
 import pytest
 import torch
 import matplotlib.pyplot as plt
-from fastai.vision.all import Learner, MixUp, CutMix, CrossEntropyLossFlat, accuracy, tensor, xresnet18
-from chapter7.data import make_synthetic_imagenette, get_dls, class_name, IMAGENETTE_CLASSES
+from fastai.vision.all import Learner, MixUp, CutMix, CrossEntropyLossFlat, accuracy, tensor, xresnet18, PILImage, get_image_files
+from chapter7.data import make_synthetic_imagenette, get_dls, class_name, IMAGENETTE_CLASSES, open_image
 from chapter7.mixup import *
 
 @pytest.fixture(scope='module')
@@ -173,3 +173,69 @@ def test_training_helpers_still_import_from_mixup():
     import chapter7.learner, chapter7.mixup
     assert chapter7.mixup.fit_and_score is chapter7.learner.fit_and_score
     assert chapter7.mixup.TrainThroughput is chapter7.learner.TrainThroughput
+
+def test_figures_take_paths_and_pil_images(synth, pair, tmp_path):
+    "Paths, PIL images and PILImages work as the images of every figure, converted to RGB and to the first one's size"
+    from PIL import Image
+    church, gas, ci, gi, vocab = pair
+    rgba = Image.new('RGBA', (30, 20), (255, 0, 0, 0)); rgba.save(tmp_path/'red.png')
+    fn = get_image_files(synth/'train'/CHURCH).sorted()[0]
+    for img in (fn, str(fn), open_image(fn), rgba, PILImage(rgba.copy()), tmp_path/'red.png'):
+        x1, x2 = image_pair(img, gas)
+        assert x1.shape[0] == 3 and x1.dtype == torch.float32 and x1.max() <= 1 and x2.shape == gas.shape
+        x1, x2 = image_pair(church, img)   # squashed to the first image's size
+        assert x2.shape == church.shape
+        assert len(plot_mixup(img, gas, 0.3, ci, gi, vocab).axes) == 4
+        assert len(plot_mixes(church, img).axes) == 4
+        plt.close('all')
+    assert image01(tmp_path/'red.png')[:, 0, 0].tolist() == [1, 0, 0]   # transparent red is red, as fastai opens it
+    w = mixup_widget(fn, tmp_path/'red.png', ci, gi, vocab)
+    assert w.result.axes[1].images[0].get_array().shape[:2] == w.result.axes[0].images[0].get_array().shape[:2]
+    with pytest.raises(TypeError, match='a file path, a PIL image or a fastai PILImage'): plot_mixup(3, gas, 0.3, ci, gi, vocab)
+    with pytest.raises(ValueError, match='shaped \\(channels, height, width\\)'): plot_mixes(church[0], gas[0])
+    plt.close('all')
+
+@pytest.mark.parametrize('n', [2, 10, 37, 100])
+def test_mixed_target_readable_for_many_classes(n):
+    vocab = [f'class {i}' for i in range(n)]
+    x = torch.rand(3, 8, 8)
+    fig = plot_mixup(x, x, 0.3, 0, n - 1, vocab)
+    ax = fig.axes[3]
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(shown) == min(n, 20) and {'class 0', f'class {n - 1}'} <= set(shown)   # the two mixed classes always shown
+    assert ('top 20 of' in ax.get_title()) == (n > 20)
+    assert sum(p.get_height() for p in ax.patches) == pytest.approx(1.)
+    plt.close('all')
+
+def test_shown_classes():
+    assert shown_classes(tensor([0.1, 0.5, 0.4]), 20) == [0, 1, 2]
+    assert shown_classes(tensor([0., 0.5, 0., 0.5, 0.]), 3) == [0, 1, 3]   # the largest, then the first of the ties, in order
+    with pytest.raises(ValueError, match='max_classes must be at least 1'): shown_classes(tensor([1.]), 0)
+
+def test_widgets_close_the_figures_they_replace(pair):
+    church, gas, ci, gi, vocab = pair
+    plt.close('all')
+    w, aw = mixup_widget(church, gas, ci, gi, vocab), alpha_widget()
+    for i in range(25): w.children[0].value = (i % 20) / 20; aw.children[0].value = 0.2 + i / 10
+    assert sorted(plt.get_fignums()) == sorted([w.result.number, aw.result.number])
+    plt.close('all')
+
+def test_non_finite_and_negative_numbers_are_refused(pair):
+    church, gas, ci, gi, vocab = pair
+    for bad, message in [(float('inf'), 'alpha must be a finite number'), (float('nan'), 'alpha must be a finite number'),
+                         ('0.4', 'alpha must be a number')]:
+        with pytest.raises(ValueError, match=message): alpha_widget(bad)
+        with pytest.raises(ValueError, match=message): sample_lambdas(bad)
+    for kwargs, message in [(dict(n=-1), 'n must be at least 1'), (dict(n=0), 'n must be at least 1'), (dict(n=2.5), 'n must be a whole number'),
+                            (dict(seed=-1), 'seed must be at least 0')]:
+        with pytest.raises(ValueError, match=message): sample_lambdas(0.4, **kwargs)
+        with pytest.raises(ValueError, match=message): plot_lambdas(0.4, **kwargs)
+    with pytest.raises(ValueError, match='at least one α'): plot_alphas(())
+    with pytest.raises(ValueError, match='at least one λ'): plot_mixes(church, gas, ())
+    with pytest.raises(ValueError, match='λ must be a finite number'): plot_mixup(church, gas, float('nan'), ci, gi, vocab)
+    with pytest.raises(ValueError, match='λ must be a number'): check_lambda('0.3')
+    with pytest.raises(ValueError, match='size must be at least 1'): first_image('.', CHURCH, size=0)
+    with pytest.raises(ValueError, match='have a height and a width'): cutmix_images(torch.zeros(5), torch.zeros(5), 0.5)
+
+def test_describe_target_needs_a_name_per_class():
+    with pytest.raises(ValueError, match='target has 3 values, but vocab names 2 classes'): describe_target(tensor([0.5, 0.5, 0.]), ['a', 'b'])

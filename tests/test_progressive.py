@@ -1,6 +1,7 @@
 "`chapter7.progressive` as installed: schedules, the progressive-resizing runner and its plot"
 import matplotlib
 matplotlib.use('Agg')
+from functools import partial
 import numpy as np
 import pytest
 import matplotlib.pyplot as plt
@@ -26,12 +27,12 @@ def synth_learner(synth, seed=42):
 def progressive(synth, kwargs):
     "A progressive run, 24 then 40 pixels (2 + (1 + 1) epochs), and the learner it leaves"
     learn = synth_learner(synth)
-    return train_progressive(learn, [Phase(16, 24, 2), Phase(16, 40, 1)], **kwargs), learn
+    return train_progressive(learn, [Phase(16, 24, 2), Phase(16, 40, 1)], get_dls, **kwargs), learn
 
 @pytest.fixture(scope='module')
 def fixed(synth, kwargs):
     "As many epochs at a fixed 40 pixels, from the same weights"
-    return train_progressive(synth_learner(synth), [Phase(16, 40, 4)], **kwargs)
+    return train_progressive(synth_learner(synth), [Phase(16, 40, 4)], get_dls, **kwargs)
 
 def test_phase_validates_its_fields():
     assert Phase(64, 128, 5).lr is None
@@ -40,7 +41,7 @@ def test_phase_validates_its_fields():
     for bad in (1.5, True, '2'):
         with pytest.raises(ValueError, match=f"epochs must be at least 1, a whole number, not {bad!r}"): Phase(64, 128, bad)
     assert Phase(np.int64(64), 128, 2).bs == 64
-    with pytest.raises(ValueError, match='learning rate must be positive'): Phase(64, 128, 2, lr=0)
+    with pytest.raises(ValueError, match='learning rate must be above 0'): Phase(64, 128, 2, lr=0)
 
 def test_check_schedule():
     assert check_schedule([dict(bs=128, size=64, epochs=4), Phase(64, 128, 5)]) == [Phase(128, 64, 4), Phase(64, 128, 5)]
@@ -68,18 +69,18 @@ def test_fixed_log(progressive, fixed):
 
 def test_bad_schedules_and_learners_are_refused(synth, kwargs):
     with pytest.raises(ValueError, match='strictly increase'):
-        train_progressive(synth_learner(synth), [Phase(16, 40, 1), Phase(16, 24, 1)], **kwargs)
-    with pytest.raises(ValueError, match='empty'): train_progressive(synth_learner(synth), [], **kwargs)
+        train_progressive(synth_learner(synth), [Phase(16, 40, 1), Phase(16, 24, 1)], get_dls, **kwargs)
+    with pytest.raises(ValueError, match='empty'): train_progressive(synth_learner(synth), [], get_dls, **kwargs)
     with pytest.raises(ValueError, match='at least 1'):
-        train_progressive(synth_learner(synth), [dict(bs=16, size=24, epochs=0)], **kwargs)
+        train_progressive(synth_learner(synth), [dict(bs=16, size=24, epochs=0)], get_dls, **kwargs)
     learn = synth_learner(synth)
     no_metric = Learner(learn.dls, xresnet18(n_out=4))
-    with pytest.raises(ValueError, match='metrics=accuracy'): train_progressive(no_metric, [Phase(16, 24, 1)], **kwargs)
+    with pytest.raises(ValueError, match='metrics=accuracy'): train_progressive(no_metric, [Phase(16, 24, 1)], get_dls, **kwargs)
 
 def test_batches_must_match_the_phase(synth, kwargs):
     "`EpochLog` refuses a phase whose DataLoaders make batches of another size, and `reuse_dls` trains on the learner's own"
     with pytest.raises(ValueError, match='batches of 16 of 24x24'):
-        train_progressive(synth_learner(synth), [Phase(8, 24, 1)], reuse_dls=True, **kwargs)
+        train_progressive(synth_learner(synth), [Phase(8, 24, 1)], get_dls, reuse_dls=True, **kwargs)
     def no_rebuild(bs, size, **kwargs): raise AssertionError(f"DataLoaders rebuilt for size {size}")
     assert len(train_progressive(synth_learner(synth), [Phase(16, 24, 1)], no_rebuild, reuse_dls=True)) == 1
     with pytest.raises(ValueError, match='batches of 16 of 24x24'):
@@ -106,3 +107,30 @@ def test_plot_accuracy_vs_time(progressive, fixed):
     assert (ax.lines[1].get_ydata() == fixed.accuracy.values).all()
     assert ax.get_xlabel() == 'wall time (seconds)'
     plt.close(fig)
+
+def test_the_builder_is_required(synth, kwargs):
+    "No silent default to Imagenette: without a builder, or with one of another signature, a clear error before any training"
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'dls_fn'"):
+        train_progressive(synth_learner(synth), [Phase(16, 24, 1)], **kwargs)
+    with pytest.raises(TypeError, match='dls_fn must be a function called as dls_fn\\(bs, size, \\*\\*kwargs\\)'):
+        train_progressive(synth_learner(synth), [Phase(16, 24, 1)], None, **kwargs)
+    with pytest.raises(TypeError, match='the helper passes bs and size itself'):
+        train_progressive(synth_learner(synth), [Phase(16, 24, 1)], partial(get_dls, 16, 24), **kwargs)
+    learn = synth_learner(synth)
+    before = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    with pytest.raises(TypeError, match='cannot be called as dls_fn'):   # reuse_dls: the first phase would train, then fail
+        train_progressive(learn, [Phase(16, 24, 1), Phase(16, 40, 1)], lambda size: None, reuse_dls=True)
+    assert all((v == before[k]).all() for k, v in learn.model.state_dict().items())
+
+def test_a_partial_of_get_dls_is_a_builder(synth):
+    log = train_progressive(synth_learner(synth), [Phase(16, 24, 1)], partial(get_dls, path=synth, presize=48, num_workers=0), seed=42)
+    assert log['size'].tolist() == [24]
+
+def test_phase_refuses_non_finite_rates():
+    for bad in (float('inf'), float('nan')):
+        with pytest.raises(ValueError, match="A phase's learning rate must be a finite number"): Phase(64, 128, 2, lr=bad)
+    with pytest.raises(ValueError, match="A phase's learning rate must be above 0"): Phase(64, 128, 2, lr=-1e-3)
+
+def test_schedule_and_plot_refuse_nothing():
+    with pytest.raises(TypeError, match='The schedule must be a list of phases'): check_schedule(None)
+    with pytest.raises(ValueError, match='at least one run'): plot_accuracy_vs_time({})

@@ -1,6 +1,7 @@
 "`chapter7.transfer` as installed: bodies and heads, learning rates, the recipes, interpretation, saving and exporting"
 import matplotlib
 matplotlib.use('Agg')
+from functools import partial
 import numpy as np
 import pytest, torch
 import matplotlib.pyplot as plt
@@ -8,6 +9,7 @@ from fastai.vision.all import (ClassificationInterpretation, Learner, AMPMode, c
                                num_features_model, resnet34, vision_learner, load_learner, xresnet34)
 from chapter7.data import make_synthetic_imagenette, get_dls, class_name
 from chapter7.transfer import *
+from fastai.vision.all import minimum, steep, valley, slide
 
 @pytest.fixture(scope='module')
 def synth(tmp_path_factory):
@@ -132,13 +134,14 @@ def test_compare_transfer(synth_dls, body_file, tmp):
 def test_validation_accuracy_ignores_metrics(trained):
     assert np.isclose(validation_accuracy(trained), trained.validate()[1])
 
-def test_progressive_vs_fixed(synth_dls, body_file, tmp):
-    prog = progressive_vs_fixed(lambda size, seed: synth_dls(size=size, seed=seed), body_file, small=16, size=32, epochs=4,
+def test_progressive_vs_fixed(synth, synth_dls, body_file, tmp):
+    builder = partial(get_dls, path=synth, presize=48, classes=TRANSFER_CLASSES, num_workers=0)   # as `get_dls`: bs, size, **kwargs
+    prog = progressive_vs_fixed(builder, body_file, small=16, size=32, epochs=4, bs=16,
                                 seeds=(0,), lr=1e-2, path=tmp)
     assert list(prog.schedule) == ['fixed 32', 'progressive 16->32'] and (prog.accuracy > 0.3).all(), prog
-    with pytest.raises(ValueError, match='must be smaller'): progressive_vs_fixed(synth_dls, body_file, small=32, size=32)
-    with pytest.raises(ValueError, match="Pass the pretrained body's weights"): progressive_vs_fixed(synth_dls, None)
-    with pytest.raises(ValueError, match='at least 4'): progressive_vs_fixed(synth_dls, body_file, small=16, size=32, epochs=3)
+    with pytest.raises(ValueError, match='must be smaller'): progressive_vs_fixed(builder, body_file, small=32, size=32)
+    with pytest.raises(ValueError, match="Pass the pretrained body's weights"): progressive_vs_fixed(builder, None)
+    with pytest.raises(ValueError, match='at least 4'): progressive_vs_fixed(builder, body_file, small=16, size=32, epochs=3)
 
 def test_interpretation(trained, synth, tmp):
     interp = ClassificationInterpretation.from_learner(trained)
@@ -186,3 +189,64 @@ def test_vision_learner_structure(synth_dls, tmp):
     assert len(vl.model) == 2 and vl.model[1][-1].out_features == dls.c and len(vl.splitter(vl.model)) == 3
     vl.freeze()
     assert vl.opt.frozen_idx == 2 and not any(p.requires_grad for p in vl.model[0][0].parameters())
+
+@pytest.fixture(scope='module')
+def tiny(synth_dls, tmp):
+    "A small learner on the synthetic transfer classes"
+    return transfer_learner(synth_dls(), seed=0, path=tmp)
+
+@pytest.mark.parametrize('num_it', [12, 20, 22])
+def test_lr_suggestions_with_too_few_iterations(tiny, num_it):
+    "`slide` compares points 15 apart: with fewer than 23 mini-batches, a clear error naming the minimum, before any training"
+    with pytest.raises(ValueError, match=f'num_it={num_it} is too few for the suggestions minimum, steep, valley, slide: use num_it=23 '
+                                         'or more, or leave slide out'):
+        lr_suggestions(tiny, num_it=num_it)
+
+def test_lr_suggestions_with_few_iterations(tiny):
+    assert lr_find_points(23) == 16 and lr_find_points(100) == 85 and lr_find_points(3) == 1
+    sugg = lr_suggestions(tiny, num_it=23)
+    assert list(sugg) == ['minimum', 'steep', 'valley', 'slide'] and all(np.isfinite(list(sugg.values())))
+    assert list(lr_suggestions(tiny, (minimum, steep, valley), num_it=12)) == ['minimum', 'steep', 'valley']
+    assert list(lr_suggestions(tiny, (valley,), num_it=7)) == ['valley']
+    with pytest.raises(ValueError, match='use num_it=7 or more'): lr_suggestions(tiny, (valley,), num_it=6)
+    with pytest.raises(ValueError, match='use num_it=12 or more'): lr_suggestions(tiny, (partial(slide, lr_diff=5),), num_it=11)
+
+def test_lr_suggestions_same_as_lr_find(tiny):
+    "The suggestions are `lr_find`'s own"
+    from fastai.vision.all import set_seed
+    from chapter7.learner import reseed
+    reseed(tiny.dls, 0); set_seed(0); ours = lr_suggestions(tiny, num_it=30)
+    reseed(tiny.dls, 0); set_seed(0)
+    with tiny.no_bar(): theirs = tiny.lr_find(num_it=30, suggest_funcs=(minimum, steep, valley, slide), show_plot=False)
+    assert np.allclose(list(ours.values()), list(theirs), rtol=1e-5)
+
+def test_lr_suggestions_refuses_bad_input(tiny):
+    for kwargs, message in [(dict(num_it=0), 'num_it must be at least 1'), (dict(num_it=30.5), 'num_it must be a whole number'),
+                            (dict(num_it=float('inf')), 'num_it must be a whole number'), (dict(end_lr=float('inf')), 'end_lr must be a finite number'),
+                            (dict(start_lr=float('nan')), 'start_lr must be a finite number'), (dict(start_lr=0), 'start_lr must be above 0'),
+                            (dict(suggest_funcs=()), 'at least one suggestion method')]:
+        with pytest.raises(ValueError, match=message): lr_suggestions(tiny, **kwargs)
+    with pytest.raises(ValueError, match='skip_end must be at least 0'): plot_lr_suggestions(tiny, {}, skip_end=-1)
+
+def test_progressive_vs_fixed_builder_and_numbers(synth, body_file):
+    builder = partial(get_dls, path=synth, presize=48, classes=TRANSFER_CLASSES, num_workers=0)
+    with pytest.raises(TypeError, match='cannot be called as dls_fn\\(64, 16, seed=0\\)'):   # the old `dls_fn(size, seed)`
+        progressive_vs_fixed(lambda size, seed: builder(16, size, seed=seed), body_file, small=16, size=32)
+    with pytest.raises(TypeError, match='the helper passes bs and size itself'):
+        progressive_vs_fixed(partial(get_dls, 16, 32), body_file, small=16, size=32)
+    for kwargs, message in [(dict(seeds=(-1,)), 'seed must be at least 0'), (dict(seeds=()), 'at least one seed'),
+                            (dict(lr=float('inf')), 'A learning rate must be a finite number'), (dict(epochs=4.5), 'epochs must be a whole number'),
+                            (dict(small=-16), 'small must be at least 1')]:
+        with pytest.raises(ValueError, match=message): progressive_vs_fixed(builder, body_file, **{'small': 16, 'size': 32, **kwargs})
+
+def test_numbers_are_checked(synth_dls, body_file, trained):
+    with pytest.raises(ValueError, match='must be a finite number'): check_lr(float('inf'))
+    with pytest.raises(ValueError, match='must be a finite number'): check_lr(slice(1e-5, float('inf')))
+    with pytest.raises(ValueError, match='must be positive'): check_lr(float('nan'))
+    with pytest.raises(ValueError, match='at least two classes'): transfer_model(make_body(), 2.5)
+    with pytest.raises(ValueError, match='at least one epoch'): freeze_unfreeze(trained, 1.5, 1)
+    with pytest.raises(ValueError, match='seed must be at least 0'): compare_transfer(synth_dls(), body_file, seeds=(-1,))
+    with pytest.raises(ValueError, match='k must be from 1 to'): top_losses_table(ClassificationInterpretation.from_learner(trained), 2.5)
+
+def test_make_body_needs_a_constructor():
+    with pytest.raises(TypeError, match='arch must be a model constructor'): make_body(3)

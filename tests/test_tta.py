@@ -162,3 +162,31 @@ def test_compare_tta(learn):
     with pytest.raises(ValueError, match='n must be at least 1'): compare_tta(learn, n=0)
     with pytest.raises(ValueError, match='no validation set'): compare_tta(Learner(DataLoaders(learn.dls.train), learn.model))
     with pytest.raises(ValueError, match='DataLoader is empty'): compare_tta(learn, learn.dls.valid.new(learn.dls.valid_ds.new_empty()))
+
+def test_image_helpers_take_paths_and_pil_images(tmp_path):
+    "A file path, a PIL image or a PILImage, converted to RGB as fastai opens files: an RGBA picture gives 3-channel crops"
+    rgba = Image.new('RGBA', (40, 30), (10, 200, 30, 100))
+    rgba.save(tmp_path/'photo.png')
+    for img in (rgba, PILImage(rgba.copy()), tmp_path/'photo.png', str(tmp_path/'photo.png'), Image.new('L', (40, 30))):
+        crops = five_crops(img, 16)
+        assert len(crops) == 5 and crops[0].shape == (3, 16, 16)
+        assert resize_short(img, 15).mode == 'RGB' and resize_short(img, 15).size == (20, 15)
+        fig = show_crop_and_squish(img, 16)
+        assert fig.axes[1].images[0].get_array().shape == (16, 16, 3)
+        assert show_five_crops(img, 16).axes[1].images[0].get_array().shape == (16, 16, 3)
+        plt.close('all')
+    assert five_crops(tmp_path/'photo.png', 16)[0][:, 0, 0].tolist() == [10, 200, 30]   # the alpha dropped
+    with pytest.raises(TypeError, match='a file path, a PIL image or a fastai PILImage'): five_crops([1, 2], 4)
+    with pytest.raises(ValueError, match='Cannot read image'): resize_short(tmp_path/'nowhere.png', 15)
+
+def test_image_tensors_must_be_one_image():
+    for bad in (torch.zeros(6, 6), torch.zeros(2, 3, 6, 6), torch.zeros(4, 6, 6)):
+        with pytest.raises(ValueError, match='shaped \\(channels, height, width\\) with 1 or 3 channels'): five_crops(bad, 4)
+    assert image_tensor(torch.zeros(1, 6, 6)).shape == (1, 6, 6)
+
+def test_bad_numbers_are_refused(learn):
+    for bad in (0, -1, 2.5, float('inf'), float('nan')):
+        with pytest.raises(ValueError, match='n must be'): compare_tta(learn, n=bad)
+    for bad in (0, 2.5, float('nan')):
+        with pytest.raises(ValueError, match='size must be'): show_crop_and_squish(PILImage(Image.new('RGB', (40, 30))), bad)
+        with pytest.raises(ValueError, match='presize must be'): five_crop_tta(learn, presize=bad)
