@@ -531,11 +531,16 @@ def batch_stats(dls:DataLoaders, # DataLoaders whose training batch is measured
                ) -> pd.DataFrame: # Rows: mean and std before and (if `dls` normalizes) after `Normalize`
     "Per-channel mean and std of a training batch before and after the `Normalize` in `dls`"
     x = (b or dls.one_batch())[0]
-    norm = first(t for t in dls.after_batch.fs if isinstance(t, Normalize))
+    if x.ndim != 4: raise ValueError(f"Expected a batch of images shaped (N, C, H, W), got shape {tuple(x.shape)}")
+    norm, n = first(t for t in dls.after_batch.fs if isinstance(t, Normalize)), x.shape[1]
+    if norm is not None and norm.mean.numel() not in (1, n):
+        raise ValueError(f"The batch has {n} channels but its Normalize has statistics for {norm.mean.numel()}: "
+                         "open the images as RGB (PILImage, as get_dls does) or give Normalize statistics per channel")
     raw = norm.decode(x) if norm is not None else x
     rows = {'mean before': channel_stats(raw)[0], 'std before': channel_stats(raw)[1]}
     if norm is not None: rows.update({'mean after': channel_stats(x)[0], 'std after': channel_stats(x)[1]})
-    return pd.DataFrame({k: to_np(v.cpu()) for k, v in rows.items()}, index=list('RGB')[:x.shape[1]]).T
+    names = list('RGB') if n == 3 else ['gray'] if n == 1 else [f'channel {i}' for i in range(n)]
+    return pd.DataFrame({k: to_np(v.cpu()) for k, v in rows.items()}, index=names).T
 
 # %% ../nbs/00_data.ipynb #c29b5fbc
 _MOVED = {**dict.fromkeys(['is_whole_number', 'DeviceReads', 'save_results', 'device_name', 'device_tag'], 'core'),

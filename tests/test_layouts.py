@@ -182,3 +182,13 @@ def test_the_command_checks_its_label_options_first():
     with pytest.raises(ValueError, match='label_pat or labels_csv, not both'):
         TrainSettings(label_pat='(.+)', labels_csv='labels.csv')
     with pytest.raises(ValueError, match='valid_pct'): TrainSettings(valid_pct=float('nan'))
+
+def test_batch_stats_on_other_channel_counts(synth):
+    import torch
+    from chapter7.data import batch_stats
+    dls = get_dls(4, 32, path=synth, normalize=False, num_workers=0)
+    four = torch.rand(4, 4, 8, 8)
+    assert list(batch_stats(dls, (four,)).columns) == ['channel 0', 'channel 1', 'channel 2', 'channel 3']
+    assert list(batch_stats(dls, (four[:, :1],)).columns) == ['gray']
+    with pytest.raises(ValueError, match='The batch has 4 channels but its Normalize has statistics for 3'):
+        batch_stats(get_dls(4, 32, path=synth, num_workers=0), (four,))
