@@ -63,8 +63,8 @@ class TrainSettings:
     valid_pct: float|None = None # Without split folders: validate on this share of the images, drawn at random
     label_pat: str|None = None  # Labels from the file names: the first group of this regular expression
     labels_csv: str|None = None # Labels from this CSV file (in `path`): columns `fn_col`, `label_col`, `valid_col`
-    fn_col: str = '0'           # The CSV's column of file names, relative to `path`: a name or a position
-    label_col: str = '1'        # The CSV's column of labels: a name or a position
+    fn_col: str|None = None     # The CSV's column of file names (relative to `path`), by name or position; default 0
+    label_col: str|None = None  # The CSV's column of labels, by name or position; default 1
     valid_col: str|None = None  # The CSV's column that is true for validation images; default: split as without CSV
     size: int = 128             # Image size, without a schedule
     presize: int|None = None    # Size of the item-level `Resize` (presizing); default `get_dls`'s

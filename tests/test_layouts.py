@@ -192,3 +192,16 @@ def test_batch_stats_on_other_channel_counts(synth):
     assert list(batch_stats(dls, (four[:, :1],)).columns) == ['gray']
     with pytest.raises(ValueError, match='The batch has 4 channels but its Normalize has statistics for 3'):
         batch_stats(get_dls(4, 32, path=synth, num_workers=0), (four,))
+
+def test_the_command_passes_its_label_options_to_get_dls(monkeypatch):
+    import chapter7.train as train
+    seen = {}
+    class Stop(Exception): pass
+    def fake_get_dls(bs, size, **kwargs): seen.update(kwargs); raise Stop
+    monkeypatch.setattr(train, 'get_dls', fake_get_dls)
+    with pytest.raises(Stop):
+        train.train_once(arch='xresnet18', labels_csv='labels.csv', fn_col='name', label_col='2', valid_col='valid')
+    assert (seen['labels_csv'], seen['fn_col'], seen['label_col'], seen['valid_col']) == ('labels.csv', 'name', 2, 'valid')
+    seen.clear()
+    with pytest.raises(Stop): train.train_once(arch='xresnet18', valid_pct=0.2)
+    assert seen['valid_pct'] == 0.2 and 'fn_col' not in seen and 'labels_csv' not in seen
