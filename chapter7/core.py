@@ -14,8 +14,8 @@ import ipywidgets as widgets
 from IPython.display import Code
 
 # %% auto #0
-__all__ = ['LONG_RUNS_ENV', 'RUNS_ENV', 'is_whole_number', 'choose', 'check_precision', 'check_finite', 'check_number',
-           'check_seed', 'closing_previous', 'sync_device', 'DeviceReads', 'save_atomically', 'option_flag',
+__all__ = ['LONG_RUNS_ENV', 'RUNS_ENV', 'is_whole_number', 'choose', 'check_precision', 'check_number', 'check_seed',
+           'check_finite', 'closing_previous', 'sync_device', 'DeviceReads', 'save_atomically', 'option_flag',
            'check_output', 'naming_path', 'save_json', 'long_runs', 'show_solution', 'runs_folder', 'save_results',
            'device_name', 'device_tag']
 
@@ -36,13 +36,6 @@ def check_precision(precision:str) -> str:
     if precision not in ('fp32', 'fp16', 'bf16'):
         raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', not {precision!r}")
     return precision
-
-# %% ../nbs/machinery/00_core.ipynb #beed3924
-def check_finite(**values): # Numbers by the name of their option; `None` passes
-    "Raise, naming the option, on the first of `values` that is NaN or infinite: no setting trains on those"
-    for name, v in values.items():
-        if v is not None and not math.isfinite(v): raise ValueError(f"{name} must be a finite number, got {v}")
-
 
 # %% ../nbs/machinery/00_core.ipynb #46651a73
 def check_number(v, # The value to check
@@ -66,6 +59,13 @@ def check_number(v, # The value to check
 def check_seed(seed:int) -> int:
     "Raise unless `seed` is a whole number that NumPy, PyTorch and Python all take as a seed (0 to 2**32-1)"
     return check_number(seed, 'seed', 0, 2**32 - 1, whole=True)
+
+# %% ../nbs/machinery/00_core.ipynb #beed3924
+def check_finite(**values): # Numbers by the name of their option; `None` passes
+    "Raise, naming the option, on the first of `values` that is NaN or infinite: no setting trains on those"
+    for name, v in values.items():
+        if v is not None: check_number(v, name)
+
 
 # %% ../nbs/machinery/00_core.ipynb #483d4b1a
 def closing_previous(draw:Callable) -> Callable:
